@@ -17,7 +17,11 @@ export const EnvSchema = Type.Object({
   WEBHOOK_SECRETS: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   PIPEDRIVE_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
-  PIPEDRIVE_BASE_URL: Type.String({ pattern: HTTP_URL, description: HTTP_URL_RULE, default: 'https://api.pipedrive.com' }),
+  PIPEDRIVE_BASE_URL: Type.String({
+    pattern: HTTP_URL,
+    description: HTTP_URL_RULE,
+    default: 'https://api.pipedrive.com'
+  }),
   WARM_LEAD_THRESHOLD: Type.Number({ minimum: 0, default: 4 }),
   WARM_LEAD_LABEL: Type.String({ minLength: 1, maxLength: 255, default: 'Warm Lead' }),
   PIPEDRIVE_RATE_LIMIT: Type.Integer({ minimum: 1, default: 100 }),

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import sensible from '@fastify/sensible'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController
+} from 'fastify'
+import type { Config } from './config.js'
+import type { DatabaseHandle } from './db/database.js'
+import { statusFor } from './errors.js'
+import type { JobHandler } from './jobs/worker.js'
+import jobsPlugin from './plugins/app/jobs.js'
+import configPlugin from './plugins/external/config.js'
+import databasePlugin from './plugins/external/database.js'
+import healthRoutes from './routes/health/index.js'
+import crmWebhookRoutes from './routes/webhooks/crm.js'
+
+export interface BuildAppOptions {
+  config: Config
+  database: DatabaseHandle
+  ownsDatabase?: boolean
+  loggerInstance?: FastifyBaseLogger
+  jobHandlers?: Record<string, JobHandler>
+  startWorker?: boolean
+  pollIntervalMs?: number
+  now?: () => number
+}
+
+// A stalled client must not hold a connection (and its body buffer) forever.
+const REQUEST_TIMEOUT_MS = 30_000
+const MAX_HEADER_BYTES = 16 * 1024
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID()
+    },
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    routerOptions: { maxParamLength: 256 },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // One log line per request costs intake throughput; non-2xx answers are logged below instead.
+    logController: new LogController({ disableRequestLogging: true })
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(configPlugin, { config: options.config, now: options.now ?? Date.now })
+  await app.register(databasePlugin, {
+    database: options.database,
+    ownsDatabase: options.ownsDatabase ?? true
+  })
+  await app.register(sensible)
+  await app.register(jobsPlugin, {
+    handlers: options.jobHandlers ?? {},
+    startWorker: options.startWorker ?? true,
+    pollIntervalMs: options.pollIntervalMs
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const statusCode = statusFor(error)
+    if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    // 5xx answers never carry internals; 4xx messages are written for the caller.
+    const message = statusCode >= 500 ? 'Internal Server Error' : error.message
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `Route ${request.method} ${request.url} not found`
+    })
+  )
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 400) {
+      request.log.info(
+        { method: request.method, url: request.url, statusCode: reply.statusCode },
+        'request answered'
+      )
+    }
+  })
+
+  await app.register(healthRoutes)
+  await app.register(crmWebhookRoutes)
+  return app
+}

@@ -1,0 +1,123 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import { type SQL, sql } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+import * as schema from './schema.js'
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
+/** What a function that only reads and writes needs: the database or an open transaction. */
+export type Executor = Pick<Database, 'execute' | 'select' | 'insert' | 'update' | 'delete'>
+
+export interface DatabaseHandle {
+  db: Database
+  kind: 'postgres' | 'pglite'
+  migrate(): Promise<void>
+  /** True when every migration in `drizzle/` has been applied. */
+  migrationsApplied(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; without it an embedded PGlite is used. */
+  url?: string | undefined
+  /** PGlite files; without it PGlite keeps everything in memory (tests). */
+  dataDir?: string | undefined
+  /** PostgreSQL schema for tables and migration records (tests isolate themselves this way). */
+  schemaName?: string | undefined
+  maxConnections?: number
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
+// Arbitrary constant: serialises migrations of several instances starting at once.
+const MIGRATION_LOCK_ID = 724_911_301
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options)
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
+  const schemaName = options.schemaName
+  const migrationsSchema = schemaName ?? 'drizzle'
+  const connection = schemaName ? { search_path: schemaName } : {}
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    connection
+  })
+  const db = drizzlePostgres(client, { schema }) as unknown as Database
+  return {
+    db,
+    kind: 'postgres',
+    async migrate() {
+      const single = postgres(url, { max: 1, onnotice: () => {}, connection })
+      try {
+        await single`select pg_advisory_lock(${MIGRATION_LOCK_ID})`
+        if (schemaName)
+          await single.unsafe(`create schema if not exists "${schemaName.replaceAll('"', '""')}"`)
+        await migratePostgres(drizzlePostgres(single), {
+          migrationsFolder: MIGRATIONS_FOLDER,
+          migrationsSchema
+        })
+        await single`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`
+      } finally {
+        await single.end()
+      }
+    },
+    migrationsApplied: () => migrationsApplied(db, migrationsSchema),
+    close: () => client.end({ timeout: 5 })
+  }
+}
+
+async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
+  let client: PGlite
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true })
+    client = await PGlite.create(join(options.dataDir, 'pglite'))
+  } else {
+    client = await PGlite.create()
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Database
+  return {
+    db,
+    kind: 'pglite',
+    async migrate() {
+      await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER })
+    },
+    migrationsApplied: () => migrationsApplied(db, 'drizzle'),
+    close: () => client.close()
+  }
+}
+
+function latestMigrationMillis(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as {
+    entries: Array<{ when: number }>
+  }
+  return Math.max(0, ...journal.entries.map((entry) => entry.when))
+}
+
+async function migrationsApplied(db: Database, migrationsSchema: string): Promise<boolean> {
+  const expected = latestMigrationMillis()
+  try {
+    const [row] = await rows<{ latest: string | null }>(
+      db,
+      sql`select max(created_at)::text as latest from ${sql.identifier(migrationsSchema)}.__drizzle_migrations`
+    )
+    return row?.latest != null && Number(row.latest) >= expected
+  } catch {
+    return false
+  }
+}
+
+/** Runs a raw statement and returns its rows, whichever driver answers (postgres.js: array; PGlite: {rows}). */
+export async function rows<T>(executor: Pick<Database, 'execute'>, query: SQL): Promise<T[]> {
+  const result: unknown = await executor.execute(query)
+  if (Array.isArray(result)) return result as T[]
+  return ((result as { rows?: T[] }).rows ?? []) as T[]
+}

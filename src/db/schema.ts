@@ -1,0 +1,139 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid
+} from 'drizzle-orm/pg-core'
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+
+/** CRM users that own contacts, keyed by email: the owner's Pipedrive user id and own token live here. */
+export const users = pgTable('users', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  crmId: text('crm_id'),
+  email: text('email').notNull().unique(),
+  name: text('name'),
+  pipedriveUserId: integer('pipedrive_user_id'),
+  /** AES-256-GCM: ciphertext, 12-byte IV and 16-byte tag, each base64. */
+  apiTokenCiphertext: text('api_token_ciphertext'),
+  apiTokenIv: text('api_token_iv'),
+  apiTokenTag: text('api_token_tag'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+})
+
+export const organizations = pgTable('organizations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  industry: text('industry'),
+  country: text('country'),
+  pipedriveOrgId: integer('pipedrive_org_id'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+})
+
+export const contacts = pgTable('contacts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email'),
+  phone: text('phone'),
+  warmnessScore: doublePrecision('warmness_score').notNull(),
+  ownerId: text('owner_id').notNull(),
+  ownerEmail: text('owner_email').notNull(),
+  ownerName: text('owner_name'),
+  organizationId: text('organization_id'),
+  pipedrivePersonId: integer('pipedrive_person_id'),
+  pipedriveOrgId: integer('pipedrive_org_id'),
+  /** Newest `updatedAt` seen from the CRM: older events are recorded in the inbox and ignored. */
+  sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }).notNull(),
+  syncState: text('sync_state').notNull().default('pending'),
+  lastError: text('last_error'),
+  warning: text('warning'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt()
+})
+
+export const activities = pgTable(
+  'activities',
+  {
+    id: text('id').primaryKey(),
+    contactId: text('contact_id').notNull(),
+    type: text('type').notNull(),
+    subject: text('subject').notNull(),
+    note: text('note'),
+    /** As received: an ISO date-time with offset, or a date alone. */
+    dueAt: text('due_at'),
+    durationMinutes: integer('duration_minutes'),
+    done: boolean('done').notNull().default(false),
+    ownerId: text('owner_id'),
+    ownerEmail: text('owner_email'),
+    ownerName: text('owner_name'),
+    /** The person id the CRM sent with the activity, used when the contact has no mapping. */
+    payloadPersonId: integer('payload_person_id'),
+    crmCreatedAt: timestamp('crm_created_at', { withTimezone: true }).notNull(),
+    pipedriveActivityId: integer('pipedrive_activity_id'),
+    replicatedToPipedrive: boolean('replicated_to_pipedrive').notNull().default(false),
+    pipedriveSyncAttempts: integer('pipedrive_sync_attempts').notNull().default(0),
+    lastPipedriveSyncAttempt: timestamp('last_pipedrive_sync_attempt', { withTimezone: true }),
+    state: text('state').notNull().default('pending'),
+    lastError: text('last_error'),
+    warning: text('warning'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt()
+  },
+  (table) => [index('activities_contact_idx').on(table.contactId, table.crmCreatedAt)]
+)
+
+export const webhookInbox = pgTable('webhook_inbox', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  webhookId: text('webhook_id').notNull().unique(),
+  type: text('type').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  payload: jsonb('payload').notNull()
+})
+
+export const JOB_STATES = ['pending', 'running', 'retrying', 'done', 'dead'] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    type: text('type').notNull(),
+    entityId: text('entity_id').notNull(),
+    /** Jobs sharing a key (a contact) run one at a time, oldest first. */
+    serialKey: text('serial_key').notNull(),
+    state: text('state').$type<JobState>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lockToken: uuid('lock_token'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt()
+  },
+  (table) => [
+    // One waiting job per entity: later events coalesce into it (handlers read the latest snapshot).
+    uniqueIndex('jobs_waiting_entity_uq')
+      .on(table.type, table.entityId)
+      .where(sql`${table.state} in ('pending', 'retrying')`),
+    // The database itself refuses a second running job for one key, whatever the claim query does.
+    uniqueIndex('jobs_running_key_uq').on(table.serialKey).where(sql`${table.state} = 'running'`),
+    index('jobs_active_key_idx')
+      .on(table.serialKey, table.id)
+      .where(sql`${table.state} in ('pending', 'retrying', 'running')`),
+    index('jobs_failed_idx').on(table.failedAt).where(sql`${table.state} in ('retrying', 'dead')`)
+  ]
+)

@@ -1,0 +1,136 @@
+import { sql } from 'drizzle-orm'
+import { type Database, type Executor, rows } from '../db/database.js'
+
+export interface ClaimedJob {
+  id: string
+  type: string
+  entityId: string
+  serialKey: string
+  /** Rounds run so far, this one included. */
+  attempts: number
+  lockToken: string
+}
+
+export interface EnqueueInput {
+  type: string
+  entityId: string
+  serialKey: string
+}
+
+const MAX_ERROR_LENGTH = 1_000
+
+/**
+ * Adds a job inside the caller's transaction. A job already waiting for the same entity absorbs
+ * this one: handlers read the entity's latest state when they run.
+ */
+export async function enqueue(executor: Executor, job: EnqueueInput): Promise<void> {
+  await executor.execute(sql`
+    insert into jobs (type, entity_id, serial_key) values (${job.type}, ${job.entityId}, ${job.serialKey})
+    on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing`)
+}
+
+/**
+ * Claims up to `limit` runnable jobs of the given types. Only the oldest active job of each serial
+ * key is a candidate, and a key whose head is running under a live lease is skipped, so one
+ * contact's jobs run one at a time and in order, across processes. A running job whose lease
+ * expired (its process died) is a candidate again. SKIP LOCKED lets concurrent claimers pass
+ * each other; the partial unique index `jobs_running_key_uq` backs the guarantee in the database.
+ */
+export async function claimJobs(
+  db: Executor,
+  { types, limit, leaseMs }: { types: readonly string[]; limit: number; leaseMs: number }
+): Promise<ClaimedJob[]> {
+  if (types.length === 0 || limit <= 0) return []
+  const typeList = sql.join(
+    types.map((type) => sql`${type}`),
+    sql`, `
+  )
+  return rows<ClaimedJob>(
+    db,
+    sql`
+    with heads as (
+      select distinct on (serial_key) id
+      from jobs
+      where state in ('pending', 'retrying', 'running')
+      order by serial_key, id
+    ), picked as (
+      select j.id
+      from jobs j join heads h on h.id = j.id
+      where j.type in (${typeList})
+        and ((j.state in ('pending', 'retrying') and j.run_at <= now())
+          or (j.state = 'running' and j.locked_until < now()))
+      order by j.run_at, j.id
+      limit ${limit}
+      for update of j skip locked
+    )
+    update jobs set
+      state = 'running', attempts = jobs.attempts + 1, lock_token = gen_random_uuid(),
+      locked_until = now() + ${leaseMs} * interval '1 millisecond',
+      started_at = now(), updated_at = now()
+    from picked where jobs.id = picked.id
+    returning jobs.id::text as "id", jobs.type, jobs.entity_id as "entityId",
+      jobs.serial_key as "serialKey", jobs.attempts, jobs.lock_token::text as "lockToken"`
+  )
+}
+
+/** Keeps a long job's lease alive; false when the lease was lost (another process took the job). */
+export async function extendLease(db: Executor, job: ClaimedJob, leaseMs: number): Promise<boolean> {
+  const result = await rows(
+    db,
+    sql`update jobs set locked_until = now() + ${leaseMs} * interval '1 millisecond'
+        where id = ${job.id} and lock_token = ${job.lockToken}::uuid and state = 'running'
+        returning id`
+  )
+  return result.length > 0
+}
+
+export async function completeJob(db: Executor, job: ClaimedJob): Promise<boolean> {
+  const result = await rows(
+    db,
+    sql`update jobs set state = 'done', finished_at = now(), updated_at = now(), lock_token = null,
+          locked_until = null, last_error = null
+        where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+        returning id`
+  )
+  return result.length > 0
+}
+
+export type FailOutcome = 'retrying' | 'dead' | 'lost'
+
+/**
+ * Ends a failed round: dead, or retrying after `retryInMs`. A job waiting for the same entity
+ * (enqueued while this one ran) is folded into the retry, which reads the latest state anyway.
+ */
+export async function failJob(
+  db: Database,
+  job: ClaimedJob,
+  { error, dead, retryInMs }: { error: string; dead: boolean; retryInMs: number }
+): Promise<FailOutcome> {
+  const message = error.slice(0, MAX_ERROR_LENGTH)
+  return db.transaction(async (tx) => {
+    if (!dead) {
+      await tx.execute(sql`
+        delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
+          and state in ('pending', 'retrying') and id <> ${job.id}`)
+    }
+    const updated = await rows(
+      tx,
+      sql`update jobs set
+            state = ${dead ? 'dead' : 'retrying'},
+            run_at = now() + ${dead ? 0 : retryInMs} * interval '1 millisecond',
+            failed_at = now(), last_error = ${message}, updated_at = now(),
+            lock_token = null, locked_until = null
+          where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+          returning id`
+    )
+    if (updated.length === 0) return 'lost'
+    return dead ? 'dead' : 'retrying'
+  })
+}
+
+/** Delay before the next round: doubling from `baseMs`, capped, less up to 20 % jitter. */
+export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random: () => number): number {
+  const exponent = Math.min(Math.max(attempts - 1, 0), 40)
+  const delay = Math.min(maxMs, baseMs * 2 ** exponent)
+  return Math.round(delay * (1 - 0.2 * random()))
+}

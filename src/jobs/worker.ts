@@ -1,0 +1,182 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Database } from '../db/database.js'
+import {
+  backoffDelay,
+  type ClaimedJob,
+  claimJobs,
+  completeJob,
+  extendLease,
+  type FailOutcome,
+  failJob
+} from './queue.js'
+
+/** Thrown by a handler when retrying cannot help (e.g. Pipedrive answered 400): the job is dead at once. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError'
+}
+
+export type JobHandler = (job: ClaimedJob, signal: AbortSignal) => Promise<void>
+
+export interface WorkerOptions {
+  db: Database
+  handlers: Record<string, JobHandler>
+  log: FastifyBaseLogger
+  leaseMs: number
+  maxAttempts: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  /** Jobs run at once by this process. */
+  concurrency?: number
+  /** Fallback when no wake-up arrives: due retries and other processes' jobs are found this way. */
+  pollIntervalMs?: number
+  random?: () => number
+  onFailed?: (job: ClaimedJob, outcome: FailOutcome, error: unknown) => void
+}
+
+const DEFAULT_CONCURRENCY = 8
+const DEFAULT_POLL_INTERVAL_MS = 1_000
+// Renew well before expiry so one slow database round trip cannot lose the lease.
+const LEASE_RENEWALS_PER_LEASE = 3
+
+export class Worker {
+  readonly #options: Required<Omit<WorkerOptions, 'onFailed'>> & Pick<WorkerOptions, 'onFailed'>
+  readonly #inFlight = new Map<string, { done: Promise<void>; controller: AbortController }>()
+  #stopping = false
+  #wakeRequested = false
+  #wake: (() => void) | undefined
+  #loop: Promise<void> | undefined
+
+  constructor(options: WorkerOptions) {
+    this.#options = {
+      concurrency: DEFAULT_CONCURRENCY,
+      pollIntervalMs: DEFAULT_POLL_INTERVAL_MS,
+      random: Math.random,
+      ...options
+    }
+  }
+
+  get running(): number {
+    return this.#inFlight.size
+  }
+
+  start(): void {
+    this.#loop ??= this.#run()
+  }
+
+  /** New work may be ready: claim now instead of at the next poll. */
+  notify(): void {
+    this.#wakeRequested = true
+    this.#wake?.()
+  }
+
+  /** Stops claiming and waits for in-flight jobs; after `timeoutMs` they are aborted (their lease expires). */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#stopping = true
+    this.notify()
+    await this.#loop
+    const all = Promise.allSettled([...this.#inFlight.values()].map((entry) => entry.done))
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs)
+    })
+    const result = await Promise.race([all, timedOut])
+    clearTimeout(timer)
+    if (result === 'timeout') {
+      for (const entry of this.#inFlight.values()) entry.controller.abort(new Error('shutting down'))
+      await all
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { db, handlers, concurrency, leaseMs, log } = this.#options
+    const types = Object.keys(handlers)
+    while (!this.#stopping) {
+      const free = concurrency - this.#inFlight.size
+      let claimed: ClaimedJob[] = []
+      if (free > 0) {
+        try {
+          claimed = await claimJobs(db, { types, limit: free, leaseMs })
+        } catch (error) {
+          log.error({ err: error }, 'claiming jobs failed')
+        }
+      }
+      for (const job of claimed) this.#execute(job)
+      // Slots left and jobs found: more may be ready right away.
+      if (claimed.length > 0 && claimed.length < free) continue
+      await this.#waitForWake()
+    }
+  }
+
+  #waitForWake(): Promise<void> {
+    if (this.#wakeRequested || this.#stopping) {
+      this.#wakeRequested = false
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#options.pollIntervalMs)
+      const self = this
+      function done() {
+        clearTimeout(timer)
+        self.#wake = undefined
+        self.#wakeRequested = false
+        resolve()
+      }
+      this.#wake = done
+    })
+  }
+
+  #execute(job: ClaimedJob): void {
+    const controller = new AbortController()
+    const done = this.#attempt(job, controller).finally(() => {
+      this.#inFlight.delete(job.id)
+      this.notify()
+    })
+    this.#inFlight.set(job.id, { done, controller })
+  }
+
+  async #attempt(job: ClaimedJob, controller: AbortController): Promise<void> {
+    const { db, handlers, leaseMs, log } = this.#options
+    const heartbeat = setInterval(() => {
+      extendLease(db, job, leaseMs)
+        .then((kept) => {
+          if (!kept) controller.abort(new Error('lease lost: another process took the job'))
+        })
+        .catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'lease renewal failed'))
+    }, leaseMs / LEASE_RENEWALS_PER_LEASE)
+    try {
+      const handler = handlers[job.type]
+      if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`)
+      await handler(job, controller.signal)
+      clearInterval(heartbeat)
+      await completeJob(db, job)
+    } catch (error) {
+      clearInterval(heartbeat)
+      await this.#fail(job, error)
+    }
+  }
+
+  async #fail(job: ClaimedJob, error: unknown): Promise<void> {
+    const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed } = this.#options
+    const dead = error instanceof PermanentJobError || job.attempts >= maxAttempts
+    const message = error instanceof Error ? error.message : String(error)
+    const retryInMs = backoffDelay(job.attempts, backoffBaseMs, backoffMaxMs, random)
+    try {
+      const outcome = await failJob(db, job, { error: message, dead, retryInMs })
+      log.warn(
+        {
+          jobId: job.id,
+          type: job.type,
+          entityId: job.entityId,
+          attempts: job.attempts,
+          outcome,
+          error: message
+        },
+        outcome === 'retrying' ? `job failed, retrying in ${retryInMs} ms` : `job failed (${outcome})`
+      )
+      onFailed?.(job, outcome, error)
+    } catch (failError) {
+      // The lease runs out and the job is taken up again: nothing is lost.
+      log.error({ err: failError, jobId: job.id }, 'recording a job failure failed')
+    }
+  }
+}

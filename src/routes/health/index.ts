@@ -1,0 +1,31 @@
+import { Type } from '@sinclair/typebox'
+import { sql } from 'drizzle-orm'
+import type { FastifyPluginAsync } from 'fastify'
+
+const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) })
+
+/** Liveness never touches a dependency; readiness needs the database with every migration applied. */
+const healthRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/health', { schema: { summary: 'Liveness', response: { 200: Health } } }, async () => ({
+    status: 'ok'
+  }))
+
+  app.get(
+    '/health/ready',
+    { schema: { summary: 'Readiness', response: { 200: Health, 503: Health } } },
+    async (request, reply) => {
+      try {
+        await app.db.execute(sql`select 1`)
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness: database unreachable')
+        return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' })
+      }
+      if (!(await app.database.migrationsApplied())) {
+        return reply.code(503).send({ status: 'unavailable', reason: 'database migrations not applied' })
+      }
+      return { status: 'ready' }
+    }
+  )
+}
+
+export default healthRoutes

@@ -1,0 +1,33 @@
+import { FormatRegistry } from '@sinclair/typebox'
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+// RFC 3339 with a mandatory offset: a time without one is ambiguous and refused (CONTRACT §1).
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const MAX_EMAIL_LENGTH = 254
+
+function validDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+export function isDate(value: string): boolean {
+  const m = DATE.exec(value)
+  return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3]))
+}
+
+export function isDateTime(value: string): boolean {
+  const m = DATE_TIME.exec(value)
+  if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) return false
+  return m[9] === undefined || (Number(m[10]) <= 23 && Number(m[11]) <= 59)
+}
+
+export function isEmail(value: string): boolean {
+  return value.length <= MAX_EMAIL_LENGTH && EMAIL.test(value)
+}
+
+FormatRegistry.Set('date', isDate)
+FormatRegistry.Set('date-time', isDateTime)
+FormatRegistry.Set('email', isEmail)

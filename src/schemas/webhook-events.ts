@@ -1,0 +1,75 @@
+import './formats.js'
+import { type Static, type TSchema, Type } from '@sinclair/typebox'
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const CrmId = Type.String({ minLength: 1, maxLength: 128 })
+const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 date-time with offset' })
+const Email = Type.String({ format: 'email', maxLength: 254 })
+const PipedriveId = Type.Integer({ minimum: 1 })
+
+export const CrmUser = Type.Object({
+  id: CrmId,
+  email: Email,
+  name: Type.Optional(Nullable(Type.String({ maxLength: 255 })))
+})
+
+export const CrmOrganization = Type.Object({
+  id: CrmId,
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  industry: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  country: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  pipedriveOrgId: Type.Optional(Nullable(PipedriveId))
+})
+
+export const ContactData = Type.Object({
+  id: CrmId,
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  email: Type.Optional(Nullable(Email)),
+  phone: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+  warmnessScore: Type.Number({ minimum: 0 }),
+  pipedrivePersonId: Type.Optional(Nullable(PipedriveId)),
+  organization: Type.Optional(Nullable(CrmOrganization)),
+  owner: CrmUser,
+  updatedAt: DateTime
+})
+
+export const CRM_ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'LINKEDIN', 'REFERRAL', 'CONFERENCE'] as const
+
+export const ActivityData = Type.Object({
+  id: CrmId,
+  contactId: CrmId,
+  type: Type.Union(CRM_ACTIVITY_TYPES.map((type) => Type.Literal(type))),
+  subject: Type.String({ minLength: 1, maxLength: 255 }),
+  note: Type.Optional(Nullable(Type.String())),
+  dueAt: Type.Optional(Nullable(Type.Union([DateTime, Type.String({ format: 'date' })]))),
+  durationMinutes: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  done: Type.Optional(Type.Boolean()),
+  owner: Type.Optional(Nullable(CrmUser)),
+  pipedrivePersonId: Type.Optional(Nullable(PipedriveId)),
+  createdAt: DateTime
+})
+
+/** What every event shares; `data` is checked only for the types this service handles. */
+export const EventEnvelope = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  timestamp: DateTime,
+  data: Type.Unknown()
+})
+
+export const ContactUpdatedEvent = Type.Object({
+  type: Type.Literal('contact.updated'),
+  timestamp: DateTime,
+  data: ContactData
+})
+
+export const ActivityCreatedEvent = Type.Object({
+  type: Type.Literal('activity.created'),
+  timestamp: DateTime,
+  data: ActivityData
+})
+
+export type ContactDataT = Static<typeof ContactData>
+export type ActivityDataT = Static<typeof ActivityData>
+export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
+export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>
+export type CrmActivityType = (typeof CRM_ACTIVITY_TYPES)[number]

@@ -1,0 +1,46 @@
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { openDatabase } from './db/database.js'
+import { loggerOptions } from './logger.js'
+import { SHUTDOWN_GRACE_MS } from './plugins/app/jobs.js'
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`pipedrive-sync cannot start: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+const config = readConfig()
+const log = pino(loggerOptions(config.LOG_LEVEL))
+if (config.developmentDefaults.length > 0) {
+  log.warn(
+    Object.fromEntries(config.developmentDefaults.map(({ name, value }) => [name, value])),
+    'development values in use (never in production): set these variables to choose your own'
+  )
+}
+
+const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR })
+// In production on PostgreSQL the deploy's release step migrates (`npm run migrate`), once.
+if (!(config.production && database.kind === 'postgres')) await database.migrate()
+log.info(
+  { database: database.kind === 'postgres' ? 'postgresql' : `pglite in ${config.DATA_DIR}` },
+  'database ready'
+)
+
+const app = await buildApp({ config, database, loggerInstance: log })
+
+closeWithGrace({ delay: SHUTDOWN_GRACE_MS + 2_000, logger: log }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'shutting down after an unexpected error')
+  else log.info({ signal }, 'shutting down: finishing in-flight work')
+  await app.close()
+})
+
+await app.listen({ port: config.PORT, host: config.HOST })
