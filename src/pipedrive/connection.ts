@@ -1,0 +1,97 @@
+import type { Dispatcher } from 'undici'
+import type { Config } from '../config.js'
+import { PipedriveAccount } from './account.js'
+import { type AttemptHook, PipedriveClient } from './client.js'
+import { createPipedrivePool } from './dispatcher.js'
+import { type Logger, silentLogger } from './logger.js'
+import type { RateBudget } from './rate-budget.js'
+import { InProcessRateBudget } from './rate-limiter.js'
+import { tokenKey } from './token-key.js'
+
+/** In-line retries per operation (CONTRACT §2). */
+export const INLINE_RETRIES = 3
+
+export interface PipedriveConnectionOptions {
+  baseUrl: string
+  budget: RateBudget
+  retry: { retries: number; baseMs: number; wait?: (ms: number) => Promise<void>; random?: () => number }
+  /** Defaults to a keep-alive Pool for baseUrl's origin (closed by close()). */
+  dispatcher?: Dispatcher
+  logger?: Logger
+  /** Every attempt of every call, all tokens (metrics). */
+  onAttempt?: AttemptHook
+  requestTimeoutMs?: number
+  defaultRateLimitWaitMs?: number
+}
+
+/** One Pipedrive origin: the socket pool and the rate budget shared by every token's account. */
+export class PipedriveConnection {
+  readonly budget: RateBudget
+  readonly #options: PipedriveConnectionOptions
+  readonly #dispatcher: Dispatcher
+  readonly #ownsDispatcher: boolean
+  readonly #accounts = new Map<string, PipedriveAccount>()
+
+  constructor(options: PipedriveConnectionOptions) {
+    this.#options = options
+    this.budget = options.budget
+    this.#ownsDispatcher = options.dispatcher === undefined
+    this.#dispatcher = options.dispatcher ?? createPipedrivePool(options.baseUrl)
+  }
+
+  /** The account for a token (created on first use, then reused with its caches). */
+  forToken(token: string): PipedriveAccount {
+    const key = tokenKey(token)
+    let account = this.#accounts.get(key)
+    if (!account) {
+      const { baseUrl, budget, retry, logger, onAttempt, requestTimeoutMs, defaultRateLimitWaitMs } =
+        this.#options
+      const client = new PipedriveClient({
+        baseUrl,
+        token,
+        dispatcher: this.#dispatcher,
+        budget,
+        retry,
+        ...(logger ? { logger } : {}),
+        ...(onAttempt ? { onAttempt } : {}),
+        ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+        ...(defaultRateLimitWaitMs ? { defaultRateLimitWaitMs } : {})
+      })
+      account = new PipedriveAccount(client, logger ?? silentLogger)
+      this.#accounts.set(key, account)
+    }
+    return account
+  }
+
+  async close(): Promise<void> {
+    this.#accounts.clear()
+    if (this.#ownsDispatcher) await this.#dispatcher.close()
+  }
+}
+
+/** The connection as the configuration describes it (per-process budget). */
+export function createPipedriveConnection(
+  config: Pick<
+    Config,
+    | 'PIPEDRIVE_BASE_URL'
+    | 'PIPEDRIVE_RATE_LIMIT'
+    | 'PIPEDRIVE_RATE_WINDOW_MS'
+    | 'PIPEDRIVE_SEARCH_RATE_LIMIT'
+    | 'PIPEDRIVE_SEARCH_RATE_WINDOW_MS'
+    | 'SYNC_RETRY_BASE_MS'
+  >,
+  deps: { logger?: Logger; dispatcher?: Dispatcher; budget?: RateBudget; onAttempt?: AttemptHook } = {}
+): PipedriveConnection {
+  const budget =
+    deps.budget ??
+    new InProcessRateBudget({
+      general: { limit: config.PIPEDRIVE_RATE_LIMIT, windowMs: config.PIPEDRIVE_RATE_WINDOW_MS },
+      search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS }
+    })
+  return new PipedriveConnection({
+    baseUrl: config.PIPEDRIVE_BASE_URL,
+    retry: { retries: INLINE_RETRIES, baseMs: config.SYNC_RETRY_BASE_MS },
+    ...deps,
+    budget
+  })
+}

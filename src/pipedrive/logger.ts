@@ -1,0 +1,12 @@
+/** The part of a pino (or Fastify) logger the Pipedrive code uses, so either can be passed in. */
+export type LogFn = (object: Record<string, unknown>, message?: string) => void
+
+export interface Logger {
+  debug: LogFn
+  info: LogFn
+  warn: LogFn
+  error: LogFn
+}
+
+const ignore: LogFn = () => {}
+export const silentLogger: Logger = { debug: ignore, info: ignore, warn: ignore, error: ignore }

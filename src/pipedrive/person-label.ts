@@ -1,0 +1,125 @@
+import {
+  type ApiOptions,
+  addPersonFieldOptions,
+  listPersonFields,
+  listPersonFieldsV1,
+  updatePersonFieldV1
+} from './api.js'
+import type { PipedriveClient } from './client.js'
+import { createOnce } from './create-once.js'
+import { PipedriveError } from './errors.js'
+import type { Logger } from './logger.js'
+import { sameText } from './names.js'
+import type { Field, FieldOption } from './schemas.js'
+
+/** The person field holding labels: `label_ids` today, `label` on some accounts ⚠️. */
+const LABEL_FIELD_CODES = ['label_ids', 'label']
+/** Answers meaning "this field's options cannot be changed through v2": try the v1 update. */
+const V2_REFUSALS = new Set([400, 403, 404, 405, 422])
+
+function labelField(fields: Field[]): Field | undefined {
+  for (const code of LABEL_FIELD_CODES) {
+    const field = fields.find((candidate) => candidate.field_code === code)
+    if (field) return field
+  }
+  return undefined
+}
+
+function optionNamed(options: FieldOption[] | null | undefined, name: string): FieldOption | undefined {
+  return options?.find((option) => sameText(option.label, name))
+}
+
+/**
+ * Id of the person label `name`, matched ignoring case so Pipedrive's default "Warm lead" is
+ * reused for "Warm Lead"; created once when missing (v2 options endpoint, else the v1 field
+ * update that resends every existing option — leaving one out would delete it).
+ * Callers share one in-flight promise per name (see PipedriveAccount).
+ */
+export async function resolvePersonLabel(
+  client: PipedriveClient,
+  name: string,
+  log: Logger
+): Promise<number> {
+  const field = labelField(await listPersonFields(client))
+  if (!field) {
+    throw new PipedriveError({ method: 'GET', path: '/api/v2/personFields' }, 200, 'no person label field', {
+      retryable: false,
+      ambiguous: false
+    })
+  }
+  const existing = optionNamed(field.options, name)
+  if (existing) return existing.id
+  const { value } = await createOnce(client, {
+    what: `person label "${name}"`,
+    create: (options) => createLabel(client, field.field_code, name, options, log),
+    lookup: async (options) =>
+      optionNamed(labelField(await listPersonFields(client, options))?.options, name)?.id
+  })
+  log.info({ pipedriveToken: client.key, label: name, labelId: value }, 'created Pipedrive person label')
+  return value
+}
+
+async function createLabel(
+  client: PipedriveClient,
+  fieldCode: string,
+  name: string,
+  options: ApiOptions,
+  log: Logger
+): Promise<number> {
+  try {
+    const added = await addPersonFieldOptions(client, fieldCode, [{ label: name }], options)
+    const option = optionNamed(added, name) ?? added[0]
+    if (option) return option.id
+    throw new PipedriveError(
+      { method: 'POST', path: `/api/v2/personFields/${fieldCode}/options` },
+      200,
+      'no option returned',
+      {
+        retryable: false,
+        ambiguous: true
+      }
+    )
+  } catch (error) {
+    if (!(error instanceof PipedriveError && V2_REFUSALS.has(error.status))) throw error
+    log.info(
+      { pipedriveToken: client.key, status: error.status },
+      'v2 label option refused, using the v1 field update'
+    )
+  }
+  const field = (await listPersonFieldsV1(client, options)).find((candidate) => candidate.key === fieldCode)
+  if (!field) {
+    throw new PipedriveError(
+      { method: 'GET', path: '/api/v1/personFields' },
+      200,
+      `no field with key ${fieldCode}`,
+      {
+        retryable: false,
+        ambiguous: false
+      }
+    )
+  }
+  const already = optionNamed(field.options, name)
+  if (already) return already.id
+  const kept = (field.options ?? []).map((option) => ({
+    id: option.id,
+    label: option.label,
+    ...(option.color ? { color: option.color } : {})
+  }))
+  const updated = await updatePersonFieldV1(
+    client,
+    field.id,
+    { options: [...kept, { label: name }] },
+    options
+  )
+  const option = optionNamed(updated.options, name)
+  if (option) return option.id
+  throw new PipedriveError(
+    { method: 'PUT', path: `/api/v1/personFields/${field.id}` },
+    200,
+    'label missing after update',
+    {
+      retryable: false,
+      ambiguous: true
+    }
+  )
+}

@@ -1,0 +1,93 @@
+import {
+  type ApiOptions,
+  createPerson as createPersonCall,
+  getPerson,
+  searchPersons,
+  updatePerson
+} from './api.js'
+import type { PipedriveClient } from './client.js'
+import { type CreateOptions, createOnce } from './create-once.js'
+import { sameText } from './names.js'
+import type { NewPerson, Person, PersonSearch } from './schemas.js'
+
+export type PersonMatch = PersonSearch['items'][number]['item']
+
+export interface NewPersonInput {
+  name: string
+  email?: string | null
+  phone?: string | null
+  ownerId?: number
+  orgId?: number
+  labelIds?: number[]
+}
+
+export interface CreatedPerson {
+  id: number
+  name: string
+  created: boolean
+}
+
+/** The person having exactly this email (ignoring case): search may return near matches. */
+export async function findPersonByEmail(
+  client: PipedriveClient,
+  email: string,
+  options: ApiOptions = {}
+): Promise<PersonMatch | undefined> {
+  const items = await searchPersons(client, email.trim(), options)
+  return items
+    .map(({ item }) => item)
+    .find((item) => item.emails.some((candidate) => sameText(candidate, email)))
+}
+
+/**
+ * Creates the person unless a lost earlier create made it already (looked up by email; with no
+ * email there is no key, so an ambiguous failure is not sent again).
+ */
+export async function createPerson(
+  client: PipedriveClient,
+  input: NewPersonInput,
+  options: CreateOptions = {}
+): Promise<CreatedPerson> {
+  const body: NewPerson = { name: input.name }
+  const email = input.email?.trim()
+  if (email) body.emails = [{ value: email, primary: true, label: 'work' }]
+  if (input.phone) body.phones = [{ value: input.phone, primary: true, label: 'work' }]
+  if (input.ownerId !== undefined) body.owner_id = input.ownerId
+  if (input.orgId !== undefined) body.org_id = input.orgId
+  if (input.labelIds?.length) body.label_ids = [...new Set(input.labelIds)]
+  const { value, created } = await createOnce(
+    client,
+    {
+      what: 'person',
+      create: async (callOptions) => {
+        const person = await createPersonCall(client, body, callOptions)
+        return { id: person.id, name: person.name }
+      },
+      lookup: email
+        ? async (callOptions) => {
+            const found = await findPersonByEmail(client, email, callOptions)
+            return found ? { id: found.id, name: found.name } : undefined
+          }
+        : undefined
+    },
+    options
+  )
+  return { ...value, created }
+}
+
+/**
+ * Adds a label to the person's labels. `label_ids` on update replaces the whole set, so the
+ * person is read first and the union sent; nothing is written when the label is already there.
+ */
+export async function addLabelToPerson(
+  client: PipedriveClient,
+  personId: number,
+  labelId: number,
+  options: ApiOptions = {}
+): Promise<{ person: Person; changed: boolean }> {
+  const person = await getPerson(client, personId, options)
+  const labels = person.label_ids ?? []
+  if (labels.includes(labelId)) return { person, changed: false }
+  const updated = await updatePerson(client, personId, { label_ids: [...labels, labelId] }, options)
+  return { person: updated, changed: true }
+}

@@ -1,0 +1,35 @@
+/**
+ * The seam between the client and whatever keeps count of a token's requests. The per-process
+ * implementation lives in rate-limiter.ts; one stored in PostgreSQL (shared by every instance)
+ * can replace it without touching the client.
+ */
+
+/** A search call uses a slot of both budgets: it is also one more request for the token. */
+export type CallKind = 'general' | 'search'
+
+export interface RatePermit {
+  /** How long the call waited for its slot, for metrics. */
+  readonly waitedMs: number
+  /**
+   * Ends the call's hold on its slot. `sent: false` (the connection was refused, nothing reached
+   * Pipedrive) frees the slot at once; otherwise the request counts for a full window from now.
+   */
+  release(sent: boolean): void | Promise<void>
+}
+
+export interface RateBudget {
+  /** Resolves when the call may be sent; callers beyond the budget wait in FIFO order. */
+  acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit>
+  /** No call of this token is granted for `ms` (a 429's retry-after, or remaining: 0 until reset). */
+  pause(key: string, ms: number): void | Promise<void>
+}
+
+export interface BudgetLimit {
+  limit: number
+  windowMs: number
+}
+
+/** Search endpoints are the paths ending in `/search` (pipedrive-api.md); `users/find` is not one. */
+export function callKindOf(path: string): CallKind {
+  return path.split('?')[0]?.endsWith('/search') ? 'search' : 'general'
+}

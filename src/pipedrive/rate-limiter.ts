@@ -1,0 +1,165 @@
+import { performance } from 'node:perf_hooks'
+import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
+
+/**
+ * Per-process sliding-window budget per token. A slot is held from the grant until the call
+ * ends and then stays counted for a whole window from that END: Pipedrive counts a request when
+ * it receives it, which can be later than our grant (socket-pool queueing, a slow connect), so
+ * counting from the grant would let one request too many land in Pipedrive's window. Counting
+ * from the end is exact without a safety margin: every request Pipedrive sees in a window was
+ * either still running or ended inside that window when the last of them was granted.
+ */
+export interface InProcessBudgetOptions {
+  general: BudgetLimit
+  search: BudgetLimit
+}
+
+interface Waiter {
+  kind: CallKind
+  enqueuedAt: number
+  resolve: (permit: RatePermit) => void
+  reject: (reason: unknown) => void
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface Bucket {
+  limit: number
+  windowMs: number
+  inFlight: number
+  /** End times of finished calls still inside the window, oldest first. */
+  ended: number[]
+}
+
+interface TokenState {
+  queue: Waiter[]
+  general: Bucket
+  search: Bucket
+  pausedUntil: number
+  timer: NodeJS.Timeout | undefined
+}
+
+export class InProcessRateBudget implements RateBudget {
+  readonly #options: InProcessBudgetOptions
+  readonly #tokens = new Map<string, TokenState>()
+
+  constructor(options: InProcessBudgetOptions) {
+    for (const limit of [options.general, options.search]) {
+      if (!(limit.limit >= 1 && limit.windowMs > 0))
+        throw new RangeError('a budget needs limit ≥ 1 and windowMs > 0')
+    }
+    this.#options = options
+  }
+
+  acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit> {
+    signal?.throwIfAborted()
+    const state = this.#state(key)
+    return new Promise<RatePermit>((resolve, reject) => {
+      const waiter: Waiter = {
+        kind,
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined
+      }
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = state.queue.indexOf(waiter)
+          if (index >= 0) state.queue.splice(index, 1)
+          reject(signal.reason)
+          this.#drain(state)
+        }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      state.queue.push(waiter)
+      this.#drain(state)
+    })
+  }
+
+  pause(key: string, ms: number): void {
+    if (!(ms > 0)) return
+    const state = this.#state(key)
+    state.pausedUntil = Math.max(state.pausedUntil, performance.now() + ms)
+    this.#drain(state)
+  }
+
+  /** Calls waiting for a slot, all tokens together (for metrics and tests). */
+  get waiting(): number {
+    let count = 0
+    for (const state of this.#tokens.values()) count += state.queue.length
+    return count
+  }
+
+  #state(key: string): TokenState {
+    let state = this.#tokens.get(key)
+    if (!state) {
+      state = {
+        queue: [],
+        general: { ...this.#options.general, inFlight: 0, ended: [] },
+        search: { ...this.#options.search, inFlight: 0, ended: [] },
+        pausedUntil: 0,
+        timer: undefined
+      }
+      this.#tokens.set(key, state)
+    }
+    return state
+  }
+
+  /** Grants slots strictly in arrival order: the head of the queue blocks everyone behind it. */
+  #drain(state: TokenState): void {
+    if (state.timer) {
+      clearTimeout(state.timer)
+      state.timer = undefined
+    }
+    for (;;) {
+      const head = state.queue[0]
+      if (!head) return
+      const now = performance.now()
+      const buckets = head.kind === 'search' ? [state.general, state.search] : [state.general]
+      let readyAt = Math.max(state.pausedUntil, now)
+      for (const bucket of buckets) readyAt = Math.max(readyAt, freeAt(bucket, now))
+      if (readyAt > now) {
+        // Infinity: only running calls fill the budget, and their release drains the queue.
+        if (Number.isFinite(readyAt)) {
+          state.timer = setTimeout(() => this.#drain(state), Math.max(1, Math.ceil(readyAt - now)))
+        }
+        return
+      }
+      state.queue.shift()
+      if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort)
+      for (const bucket of buckets) bucket.inFlight++
+      head.resolve(this.#permit(state, buckets, now - head.enqueuedAt))
+    }
+  }
+
+  #permit(state: TokenState, buckets: Bucket[], waitedMs: number): RatePermit {
+    let released = false
+    return {
+      waitedMs,
+      release: (sent: boolean) => {
+        if (released) return
+        released = true
+        const end = performance.now()
+        for (const bucket of buckets) {
+          bucket.inFlight--
+          if (sent) bucket.ended.push(end)
+        }
+        this.#drain(state)
+      }
+    }
+  }
+}
+
+/** Earliest time this bucket has a free slot: now, a future time, or Infinity (wait for a release). */
+function freeAt(bucket: Bucket, now: number): number {
+  const horizon = now - bucket.windowMs
+  let expired = 0
+  while (expired < bucket.ended.length && (bucket.ended[expired] as number) <= horizon) expired++
+  if (expired > 0) bucket.ended.splice(0, expired)
+  const used = bucket.inFlight + bucket.ended.length
+  if (used < bucket.limit) return now
+  const mustExpire = used - bucket.limit + 1
+  if (mustExpire > bucket.ended.length) return Number.POSITIVE_INFINITY
+  return (bucket.ended[mustExpire - 1] as number) + bucket.windowMs
+}

@@ -1,0 +1,18 @@
+import { type ApiOptions, findUsers } from './api.js'
+import type { PipedriveClient } from './client.js'
+import { sameText } from './names.js'
+import type { User } from './schemas.js'
+
+/**
+ * The active Pipedrive user with exactly this email. `users/find` may match partially, so the
+ * answer is filtered here; deactivated and deleted users never own new records. Not cached:
+ * the caller keeps the id in its users table.
+ */
+export async function findUserByEmail(
+  client: PipedriveClient,
+  email: string,
+  options: ApiOptions = {}
+): Promise<User | undefined> {
+  const users = await findUsers(client, email.trim(), options)
+  return users.find((user) => sameText(user.email, email) && user.active_flag && user.is_deleted !== true)
+}
