@@ -215,7 +215,7 @@ export class PipedriveClient {
         retryAfterMs(headers['retry-after']) ??
         this.#options.defaultRateLimitWaitMs ??
         DEFAULT_RATE_LIMIT_WAIT_MS
-      await this.#options.budget.pause(this.key, waitMs)
+      if (waitMs > 0) await this.#options.budget.pause(this.key, waitMs)
       this.#log.warn(
         { pipedriveToken: this.key, endpoint: endpoint.name, status, waitMs },
         'Pipedrive rate limit hit'

@@ -1,0 +1,136 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import type { CallKind } from '../../src/pipedrive/rate-budget.js'
+import { InProcessRateBudget } from '../../src/pipedrive/rate-limiter.js'
+
+interface Call {
+  index: number
+  kind: CallKind
+  granted: number
+  ended: number
+}
+
+/** Runs `count` concurrent calls through the budget, each holding its slot 0–3 ms. */
+async function hammer(budget: InProcessRateBudget, count: number, kindOf: (i: number) => CallKind, key = 'token') {
+  const grantOrder: number[] = []
+  const calls = await Promise.all(
+    Array.from({ length: count }, async (_, index): Promise<Call> => {
+      const kind = kindOf(index)
+      const permit = await budget.acquire(key, kind)
+      const granted = performance.now()
+      grantOrder.push(index)
+      await sleep(Math.floor(Math.random() * 4))
+      await permit.release(true)
+      return { index, kind, granted, ended: performance.now() }
+    })
+  )
+  return { calls, grantOrder }
+}
+
+/**
+ * The most requests Pipedrive could see in any window, wherever in [grant, end] each one lands:
+ * intervals meeting (t − W, t], checked at every grant time t. 1 ms of slack for timer jitter.
+ */
+function busiestWindow(calls: Call[], windowMs: number): number {
+  let worst = 0
+  for (const at of calls) {
+    const t = at.granted
+    const seen = calls.filter((c) => c.granted <= t && c.ended > t - windowMs + 1).length
+    worst = Math.max(worst, seen)
+  }
+  return worst
+}
+
+t.test('500 concurrent calls: never more than the budget in any window, granted in FIFO order', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 25, windowMs: 80 }, search: { limit: 5, windowMs: 80 } })
+  const { calls, grantOrder } = await hammer(budget, 500, () => 'general')
+  t.ok(busiestWindow(calls, 80) <= 25, `busiest window ${busiestWindow(calls, 80)} ≤ 25`)
+  t.same(
+    grantOrder,
+    calls.map((c) => c.index),
+    'FIFO'
+  )
+  t.equal(budget.waiting, 0)
+})
+
+t.test('search calls stay within both budgets', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 20, windowMs: 60 }, search: { limit: 4, windowMs: 60 } })
+  const { calls, grantOrder } = await hammer(budget, 200, (i) => (i % 3 === 0 ? 'search' : 'general'))
+  t.ok(busiestWindow(calls, 60) <= 20, 'general budget counts every call')
+  const searches = calls.filter((c) => c.kind === 'search')
+  t.ok(busiestWindow(searches, 60) <= 4, `search budget: ${busiestWindow(searches, 60)} ≤ 4`)
+  t.same(grantOrder, [...grantOrder].sort((a, b) => a - b), 'one FIFO queue per token')
+})
+
+t.test('tokens have separate budgets', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const first = await budget.acquire('a', 'general')
+  await first.release(true)
+  const order: string[] = []
+  const controller = new AbortController()
+  const blocked = budget.acquire('a', 'general', controller.signal).then(() => order.push('a'))
+  await budget.acquire('b', 'general').then(() => order.push('b'))
+  t.same(order, ['b'], 'token b is not held up by token a')
+  t.equal(budget.waiting, 1)
+  controller.abort(new Error('done'))
+  await t.rejects(blocked)
+})
+
+t.test('a pause (429 retry-after, remaining: 0) holds every call of that token', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 100, windowMs: 1000 }, search: { limit: 10, windowMs: 1000 } })
+  const pausedAt = performance.now()
+  budget.pause('a', 150)
+  const order: string[] = []
+  const waited = Promise.all([
+    budget.acquire('a', 'general').then((p) => {
+      order.push('a1')
+      return p
+    }),
+    budget.acquire('a', 'search').then((p) => {
+      order.push('a2')
+      return p
+    })
+  ])
+  await budget.acquire('b', 'general').then(() => order.push('b'))
+  const permits = await waited
+  const elapsed = performance.now() - pausedAt
+  t.same(order, ['b', 'a1', 'a2'])
+  t.ok(elapsed >= 149, `held for the pause (${elapsed.toFixed(1)} ms)`)
+  t.ok((permits[0]?.waitedMs ?? 0) >= 148, 'waitedMs reports the wait')
+})
+
+t.test('a request that was never sent frees its slot at once', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const refused = await budget.acquire('a', 'general')
+  await refused.release(false)
+  const next = await Promise.race([budget.acquire('a', 'general'), sleep(2000).then(() => 'blocked')])
+  t.not(next, 'blocked', 'granted without waiting a window')
+})
+
+t.test('a sent request counts for a whole window from when it ended', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 100 }, search: { limit: 1, windowMs: 100 } })
+  const permit = await budget.acquire('a', 'general')
+  await sleep(150) // a slow call: longer than the window
+  const ended = performance.now()
+  await permit.release(true)
+  await budget.acquire('a', 'general')
+  t.ok(performance.now() - ended >= 99, 'the next slot opens one window after the end, not after the grant')
+})
+
+t.test('a waiting call can be aborted and the queue moves on', async (t) => {
+  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const held = await budget.acquire('a', 'general')
+  const controller = new AbortController()
+  const aborted = budget.acquire('a', 'general', controller.signal)
+  const after = budget.acquire('a', 'general')
+  controller.abort(new Error('shutting down'))
+  await t.rejects(aborted, { message: 'shutting down' })
+  await held.release(false)
+  await after
+  t.equal(budget.waiting, 0)
+})
+
+t.test('rejects impossible budgets', async (t) => {
+  t.throws(() => new InProcessRateBudget({ general: { limit: 0, windowMs: 1 }, search: { limit: 1, windowMs: 1 } }))
+})
