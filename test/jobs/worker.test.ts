@@ -1,0 +1,270 @@
+import { sql } from 'drizzle-orm'
+import t from 'tap'
+import { pino } from 'pino'
+import { rows } from '../../src/db/database.js'
+import { backoffDelay, type ClaimedJob, claimJobs, completeJob, enqueue } from '../../src/jobs/queue.js'
+import { type JobHandler, PermanentJobError, Worker, type WorkerOptions } from '../../src/jobs/worker.js'
+import { eventually, testDatabase, uid } from '../helper.js'
+
+const database = await testDatabase(t)
+const { db } = database
+const log = pino({ level: 'silent' })
+type TapTest = typeof t
+
+function worker(t: TapTest, handlers: Record<string, JobHandler>, options: Partial<WorkerOptions> = {}) {
+  const w = new Worker({
+    db,
+    handlers,
+    log,
+    leaseMs: 5_000,
+    maxAttempts: 3,
+    backoffBaseMs: 60_000,
+    backoffMaxMs: 3_600_000,
+    pollIntervalMs: 20,
+    random: () => 0,
+    ...options
+  })
+  t.teardown(() => w.stop(1_000))
+  return w
+}
+
+
+interface JobRow {
+  state: string
+  attempts: number
+  last_error: string | null
+  delay_ms: number | null
+}
+const jobRow = async (type: string, entityId: string) =>
+  (
+    await rows<JobRow>(
+      db,
+      sql`select state, attempts, last_error,
+            round(extract(epoch from (run_at - failed_at)) * 1000)::int as delay_ms
+          from jobs where type = ${type} and entity_id = ${entityId} order by id desc limit 1`
+    )
+  )[0]
+const statesOf = async (type: string) =>
+  rows<{ state: string; n: number }>(
+    db,
+    sql`select state, count(*)::int as n from jobs where type = ${type} group by state order by state`
+  )
+
+t.test('backoff doubles from the base, is capped, and jitter only shortens it', async (t) => {
+  t.same(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((attempt) => backoffDelay(attempt, 30_000, 3_600_000, () => 0)),
+    [30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000]
+  )
+  t.equal(backoffDelay(3, 1_000, 3_000, () => 0), 3_000, 'capped at the maximum')
+  t.equal(backoffDelay(1, 1_000, 3_000, () => 1), 800, 'at most 20 % jitter, downwards')
+  t.equal(backoffDelay(100, 1_000, 3_000, () => 0), 3_000, 'huge attempt counts stay finite')
+})
+
+t.test('concurrent claimers never take the same job', async (t) => {
+  const type = uid('claim')
+  for (let i = 0; i < 60; i++) await enqueue(db, { type, entityId: `e${i}`, serialKey: uid('k') })
+  const batches = await Promise.all(
+    Array.from({ length: 6 }, () => claimJobs(db, { types: [type], limit: 15, leaseMs: 5_000 }))
+  )
+  const ids = batches.flat().map((job) => job.id)
+  t.equal(ids.length, 60, 'every job claimed once in all')
+  t.equal(new Set(ids).size, 60, 'no job claimed twice')
+})
+
+t.test('two workers share 200 jobs: each runs exactly once', async (t) => {
+  const type = uid('share')
+  const runs = new Map<string, number>()
+  const handler: JobHandler = async (job) => {
+    runs.set(job.entityId, (runs.get(job.entityId) ?? 0) + 1)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  for (let i = 0; i < 200; i++) await enqueue(db, { type, entityId: `e${i}`, serialKey: uid('k') })
+  const a = worker(t, { [type]: handler })
+  const b = worker(t, { [type]: handler })
+  a.start()
+  b.start()
+  await eventually(async () => (await statesOf(type)).every((s) => s.state === 'done') && runs.size === 200, 30_000)
+  t.equal(runs.size, 200)
+  t.ok([...runs.values()].every((count) => count === 1), 'no job ran twice')
+})
+
+t.test('jobs of one contact never overlap and run in order, across two worker loops', async (t) => {
+  const type = uid('serial')
+  const keys = Array.from({ length: 8 }, () => uid('contact'))
+  const active = new Map<string, number>()
+  const order = new Map<string, number[]>()
+  let maxActivePerKey = 0
+  let maxActiveOverall = 0
+  let activeOverall = 0
+  const handler: JobHandler = async (job) => {
+    const now = (active.get(job.serialKey) ?? 0) + 1
+    active.set(job.serialKey, now)
+    activeOverall++
+    maxActivePerKey = Math.max(maxActivePerKey, now)
+    maxActiveOverall = Math.max(maxActiveOverall, activeOverall)
+    order.set(job.serialKey, [...(order.get(job.serialKey) ?? []), Number(job.entityId.split(':')[1])])
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    active.set(job.serialKey, now - 1)
+    activeOverall--
+  }
+  for (let i = 0; i < 5; i++) {
+    for (const key of keys) await enqueue(db, { type, entityId: `${key}:${i}`, serialKey: key })
+  }
+  const a = worker(t, { [type]: handler })
+  const b = worker(t, { [type]: handler })
+  a.start()
+  b.start()
+  await eventually(async () => (await statesOf(type)).every((s) => s.state === 'done') && order.size === 8, 30_000)
+  t.equal(maxActivePerKey, 1, 'never two jobs of one contact at once')
+  t.ok(maxActiveOverall > 1, 'different contacts do run in parallel')
+  for (const key of keys) t.same(order.get(key), [0, 1, 2, 3, 4], `jobs of ${key} ran in order`)
+})
+
+t.test('a job whose process died runs again after its lease; the old claim cannot finish it', async (t) => {
+  const type = uid('lease')
+  const entityId = uid('e')
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  const [dead] = await claimJobs(db, { types: [type], limit: 1, leaseMs: 300 })
+  t.ok(dead, 'claimed by a process that then dies')
+  const seen: ClaimedJob[] = []
+  const w = worker(t, {
+    [type]: async (job) => {
+      seen.push(job)
+    }
+  })
+  w.start()
+  await eventually(async () => (await jobRow(type, entityId))?.state === 'done', 10_000)
+  t.equal(seen.length, 1)
+  t.equal(seen[0]?.attempts, 2, 'the lost round counts as an attempt')
+  t.equal(await completeJob(db, dead as ClaimedJob), false, 'the stale claim is refused')
+})
+
+t.test('a long job keeps its lease: nobody else takes it meanwhile', async (t) => {
+  const type = uid('heartbeat')
+  const entityId = uid('e')
+  let runs = 0
+  const handler: JobHandler = async () => {
+    runs++
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
+  }
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  const a = worker(t, { [type]: handler }, { leaseMs: 300 })
+  const b = worker(t, { [type]: handler }, { leaseMs: 300 })
+  a.start()
+  b.start()
+  await eventually(async () => (await jobRow(type, entityId))?.state === 'done', 10_000)
+  t.equal(runs, 1)
+})
+
+t.test('a failed round is rescheduled with backoff, then dead after the last attempt', async (t) => {
+  const type = uid('fail')
+  const entityId = uid('e')
+  let calls = 0
+  const w = worker(t, {
+    [type]: async () => {
+      calls++
+      throw new Error(`Pipedrive answered 503 (call ${calls})`)
+    }
+  })
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.start()
+  const delays: number[] = []
+  for (let round = 1; round <= 2; round++) {
+    const row = await eventually(async () => {
+      const r = await jobRow(type, entityId)
+      return r?.state === 'retrying' && r.attempts === round ? r : undefined
+    })
+    t.equal(row.last_error, `Pipedrive answered 503 (call ${round})`)
+    delays.push(row.delay_ms ?? -1)
+    // Make the retry due now instead of waiting the real backoff.
+    await db.execute(sql`update jobs set run_at = now() where type = ${type} and entity_id = ${entityId}`)
+    w.notify()
+  }
+  t.same(delays, [60_000, 120_000], 'doubling from SYNC_BACKOFF_BASE_MS')
+  const dead = await eventually(async () => {
+    const r = await jobRow(type, entityId)
+    return r?.state === 'dead' ? r : undefined
+  })
+  t.equal(dead.attempts, 3, 'dead after SYNC_MAX_ATTEMPTS rounds')
+  t.equal(calls, 3)
+})
+
+t.test('a permanent error makes the job dead at once', async (t) => {
+  const type = uid('permanent')
+  const entityId = uid('e')
+  const w = worker(t, {
+    [type]: async () => {
+      throw new PermanentJobError('Pipedrive answered 400: name is required')
+    }
+  })
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.start()
+  const row = await eventually(async () => {
+    const r = await jobRow(type, entityId)
+    return r?.state === 'dead' ? r : undefined
+  })
+  t.equal(row.attempts, 1)
+  t.equal(row.last_error, 'Pipedrive answered 400: name is required')
+})
+
+t.test('an event arriving while its job runs is folded into the retry', async (t) => {
+  const type = uid('fold')
+  const entityId = uid('e')
+  const w = worker(t, {
+    [type]: async () => {
+      await enqueue(db, { type, entityId, serialKey: entityId })
+      throw new Error('temporary')
+    }
+  })
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.start()
+  await eventually(async () => (await jobRow(type, entityId))?.state === 'retrying')
+  const waiting = await rows<{ state: string }>(
+    db,
+    sql`select state from jobs where type = ${type} and entity_id = ${entityId}`
+  )
+  t.same(waiting, [{ state: 'retrying' }], 'one waiting job, not two')
+})
+
+t.test('a new job starts at once on notify, without waiting for the poll', async (t) => {
+  const type = uid('wake')
+  const entityId = uid('e')
+  let ran = false
+  const w = worker(
+    t,
+    {
+      [type]: async () => {
+        ran = true
+      }
+    },
+    { pollIntervalMs: 600_000 }
+  )
+  w.start()
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.notify()
+  await eventually(async () => ran, 5_000)
+  t.ok(ran, 'ran long before the 10-minute poll')
+})
+
+t.test('stop() finishes in-flight work and claims nothing more', async (t) => {
+  const type = uid('stop')
+  const first = uid('e')
+  const second = uid('e')
+  let started = false
+  const w = worker(t, {
+    [type]: async () => {
+      started = true
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+  })
+  await enqueue(db, { type, entityId: first, serialKey: first })
+  w.start()
+  await eventually(async () => started)
+  await w.stop(5_000)
+  t.equal((await jobRow(type, first))?.state, 'done', 'the in-flight job finished')
+  await enqueue(db, { type, entityId: second, serialKey: second })
+  w.notify()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal((await jobRow(type, second))?.state, 'pending', 'nothing claimed after stop')
+})
