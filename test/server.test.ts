@@ -7,7 +7,11 @@ import { contactEvent, signedHeaders, TEST_OPERATOR_KEY, TEST_SECRET } from './h
 
 const SERVER = new URL('../src/server.ts', import.meta.url).pathname
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+function start(env: Record<string, string>): {
+  child: ChildProcess
+  output: () => string
+  exit: Promise<number | null>
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -38,7 +42,8 @@ t.test('production with missing or malformed values: exit ≠ 0 with one message
   const code = await exit
   t.not(code, 0)
   t.match(output(), /cannot start: invalid configuration/)
-  for (const name of ['WEBHOOK_SECRETS', 'OPERATOR_API_KEY', 'PIPEDRIVE_API_TOKEN', 'PORT']) t.match(output(), name)
+  for (const name of ['WEBHOOK_SECRETS', 'OPERATOR_API_KEY', 'PIPEDRIVE_API_TOKEN', 'PORT'])
+    t.match(output(), name)
 })
 
 t.test('starts, answers /health, takes a signed event, exits 0 on SIGTERM', async (t) => {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
-import t from 'tap'
 import { pino } from 'pino'
+import t from 'tap'
 import { rows } from '../../src/db/database.js'
 import { backoffDelay, type ClaimedJob, claimJobs, completeJob, enqueue } from '../../src/jobs/queue.js'
 import { type JobHandler, PermanentJobError, Worker, type WorkerOptions } from '../../src/jobs/worker.js'
@@ -9,7 +9,7 @@ import { eventually, testDatabase, uid } from '../helper.js'
 const database = await testDatabase(t)
 const { db } = database
 const log = pino({ level: 'silent' })
-type TapTest = typeof t
+type TapTest = { teardown(fn: () => unknown): void }
 
 function worker(t: TapTest, handlers: Record<string, JobHandler>, options: Partial<WorkerOptions> = {}) {
   const w = new Worker({
@@ -27,7 +27,6 @@ function worker(t: TapTest, handlers: Record<string, JobHandler>, options: Parti
   t.teardown(() => w.stop(1_000))
   return w
 }
-
 
 interface JobRow {
   state: string
@@ -55,9 +54,21 @@ t.test('backoff doubles from the base, is capped, and jitter only shortens it', 
     [1, 2, 3, 4, 5, 6, 7, 8].map((attempt) => backoffDelay(attempt, 30_000, 3_600_000, () => 0)),
     [30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000]
   )
-  t.equal(backoffDelay(3, 1_000, 3_000, () => 0), 3_000, 'capped at the maximum')
-  t.equal(backoffDelay(1, 1_000, 3_000, () => 1), 800, 'at most 20 % jitter, downwards')
-  t.equal(backoffDelay(100, 1_000, 3_000, () => 0), 3_000, 'huge attempt counts stay finite')
+  t.equal(
+    backoffDelay(3, 1_000, 3_000, () => 0),
+    3_000,
+    'capped at the maximum'
+  )
+  t.equal(
+    backoffDelay(1, 1_000, 3_000, () => 1),
+    800,
+    'at most 20 % jitter, downwards'
+  )
+  t.equal(
+    backoffDelay(100, 1_000, 3_000, () => 0),
+    3_000,
+    'huge attempt counts stay finite'
+  )
 })
 
 t.test('concurrent claimers never take the same job', async (t) => {
@@ -83,9 +94,15 @@ t.test('two workers share 200 jobs: each runs exactly once', async (t) => {
   const b = worker(t, { [type]: handler })
   a.start()
   b.start()
-  await eventually(async () => (await statesOf(type)).every((s) => s.state === 'done') && runs.size === 200, 30_000)
+  await eventually(
+    async () => (await statesOf(type)).every((s) => s.state === 'done') && runs.size === 200,
+    30_000
+  )
   t.equal(runs.size, 200)
-  t.ok([...runs.values()].every((count) => count === 1), 'no job ran twice')
+  t.ok(
+    [...runs.values()].every((count) => count === 1),
+    'no job ran twice'
+  )
 })
 
 t.test('jobs of one contact never overlap and run in order, across two worker loops', async (t) => {
@@ -114,7 +131,10 @@ t.test('jobs of one contact never overlap and run in order, across two worker lo
   const b = worker(t, { [type]: handler })
   a.start()
   b.start()
-  await eventually(async () => (await statesOf(type)).every((s) => s.state === 'done') && order.size === 8, 30_000)
+  await eventually(
+    async () => (await statesOf(type)).every((s) => s.state === 'done') && order.size === 8,
+    30_000
+  )
   t.equal(maxActivePerKey, 1, 'never two jobs of one contact at once')
   t.ok(maxActiveOverall > 1, 'different contacts do run in parallel')
   for (const key of keys) t.same(order.get(key), [0, 1, 2, 3, 4], `jobs of ${key} ran in order`)

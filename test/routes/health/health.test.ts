@@ -22,7 +22,9 @@ t.test('GET /health/ready is 200 with the database migrated', async (t) => {
 
 t.test('GET /health/ready is 503 while migrations are missing', async (t) => {
   const url = process.env.DATABASE_URL
-  const schemaName = url ? `t_${createHash('sha256').update('ready').digest('hex').slice(0, 6)}_${randomUUID().slice(0, 8)}` : undefined
+  const schemaName = url
+    ? `t_${createHash('sha256').update('ready').digest('hex').slice(0, 6)}_${randomUUID().slice(0, 8)}`
+    : undefined
   const empty = await openDatabase({ url, schemaName })
   if (schemaName) await empty.db.execute(sql`create schema ${sql.identifier(schemaName)}`)
   t.teardown(async () => {

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import autocannon from 'autocannon'
+import { decodeWebhookSecret } from '../src/config.js'
+import { sign } from '../src/webhooks/verify.js'
+
+export const BENCH_SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1mb3ItaW50YWtlLTAwMDE='
+const key = decodeWebhookSecret(BENCH_SECRET) as Buffer
+
+export interface Server {
+  url: string
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts a bench server script in its own process (the load generator must not share its event loop). */
+export async function startServer(script: string, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname], {
+    env: { ...process.env, WEBHOOK_SECRETS: BENCH_SECRET, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = ''
+    child.stdout?.on('data', (chunk) => {
+      output += chunk
+      const match = /READY (\S+)/.exec(output)
+      if (match?.[1]) resolve(match[1])
+    })
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
+  })
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      })
+  }
+}
+
+/** A signed contact.updated with a unique webhook id (and contact) per request. */
+export function signedContactRequest(request: Record<string, unknown>): Record<string, unknown> {
+  const id = `msg_${randomUUID()}`
+  const now = new Date().toISOString()
+  const body = JSON.stringify({
+    type: 'contact.updated',
+    timestamp: now,
+    data: {
+      id: `c_${randomUUID()}`,
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      phone: '+44 20 7946 0000',
+      warmnessScore: 3,
+      organization: { id: 'o_bench', name: 'Analytical Engines Ltd', industry: 'Computing', country: 'GB' },
+      owner: { id: 'u_1', email: 'owner@crm.example' },
+      updatedAt: now
+    }
+  })
+  const timestamp = Math.floor(Date.now() / 1000)
+  return {
+    ...request,
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': `v1,${sign(key, id, timestamp, body)}`
+    }
+  }
+}
+
+export interface LoadResult {
+  requestsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  non2xx: number
+  errors: number
+}
+
+export async function load(
+  url: string,
+  { connections, durationSeconds }: { connections: number; durationSeconds: number }
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}/webhooks/crm`,
+    connections,
+    duration: durationSeconds,
+    requests: [{ method: 'POST', path: '/webhooks/crm', setupRequest: signedContactRequest as never }]
+  })
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors
+  }
+}
