@@ -26,7 +26,9 @@ t.test('sends the token header, exact path and query, and unwraps the envelope',
 
 t.test('data: null from users/find is an empty list', async (t) => {
   const setup = mockPipedrive()
-  setup.pool.intercept({ path: '/api/v1/users/find?term=nobody%40x.y&search_by_email=1', method: 'GET' }).reply(200, ok(null))
+  setup.pool
+    .intercept({ path: '/api/v1/users/find?term=nobody%40x.y&search_by_email=1', method: 'GET' })
+    .reply(200, ok(null))
   t.same(await findUsers(setup.client, 'nobody@x.y'), [])
 })
 
@@ -106,7 +108,11 @@ t.test('429 waits the longer of retry-after and the backoff, and pauses the toke
     .reply(429, fail('Request over limit'), { headers: { 'retry-after': '0' } })
   setup.pool.intercept({ path: '/api/v1/users/me', method: 'GET' }).reply(200, ok(user))
   t.same(await getCurrentUser(setup.client), user)
-  t.same(setup.delays, [2000, 200], 'retry-after 2 s beats a 100 ms backoff; a 0 s retry-after leaves the backoff')
+  t.same(
+    setup.delays,
+    [2000, 200],
+    'retry-after 2 s beats a 100 ms backoff; a 0 s retry-after leaves the backoff'
+  )
   t.same(setup.budget.pauses, [2000])
 })
 
@@ -213,7 +219,10 @@ t.test('the token never appears in errors or logs', async (t) => {
     await getCurrentUser(setup.client).catch((e: unknown) => e)
   ]
   t.ok(setup.logs.length > 0)
-  const everything = [...setup.logs, ...errors.map((e) => `${(e as Error).message} ${(e as Error).stack}`)].join('\n')
+  const everything = [
+    ...setup.logs,
+    ...errors.map((e) => `${(e as Error).message} ${(e as Error).stack}`)
+  ].join('\n')
   t.notMatch(everything, TOKEN)
   t.notMatch(JSON.stringify(setup.client), TOKEN)
 })

@@ -12,7 +12,12 @@ interface Call {
 }
 
 /** Runs `count` concurrent calls through the budget, each holding its slot 0–3 ms. */
-async function hammer(budget: InProcessRateBudget, count: number, kindOf: (i: number) => CallKind, key = 'token') {
+async function hammer(
+  budget: InProcessRateBudget,
+  count: number,
+  kindOf: (i: number) => CallKind,
+  key = 'token'
+) {
   const grantOrder: number[] = []
   const calls = await Promise.all(
     Array.from({ length: count }, async (_, index): Promise<Call> => {
@@ -43,7 +48,10 @@ function busiestWindow(calls: Call[], windowMs: number): number {
 }
 
 t.test('500 concurrent calls: never more than the budget in any window, granted in FIFO order', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 25, windowMs: 80 }, search: { limit: 5, windowMs: 80 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 25, windowMs: 80 },
+    search: { limit: 5, windowMs: 80 }
+  })
   const { calls, grantOrder } = await hammer(budget, 500, () => 'general')
   t.ok(busiestWindow(calls, 80) <= 25, `busiest window ${busiestWindow(calls, 80)} ≤ 25`)
   t.same(
@@ -55,16 +63,26 @@ t.test('500 concurrent calls: never more than the budget in any window, granted 
 })
 
 t.test('search calls stay within both budgets', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 20, windowMs: 60 }, search: { limit: 4, windowMs: 60 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 20, windowMs: 60 },
+    search: { limit: 4, windowMs: 60 }
+  })
   const { calls, grantOrder } = await hammer(budget, 200, (i) => (i % 3 === 0 ? 'search' : 'general'))
   t.ok(busiestWindow(calls, 60) <= 20, 'general budget counts every call')
   const searches = calls.filter((c) => c.kind === 'search')
   t.ok(busiestWindow(searches, 60) <= 4, `search budget: ${busiestWindow(searches, 60)} ≤ 4`)
-  t.same(grantOrder, [...grantOrder].sort((a, b) => a - b), 'one FIFO queue per token')
+  t.same(
+    grantOrder,
+    [...grantOrder].sort((a, b) => a - b),
+    'one FIFO queue per token'
+  )
 })
 
 t.test('tokens have separate budgets', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 1, windowMs: 60_000 },
+    search: { limit: 1, windowMs: 60_000 }
+  })
   const first = await budget.acquire('a', 'general')
   await first.release(true)
   const order: string[] = []
@@ -78,7 +96,10 @@ t.test('tokens have separate budgets', async (t) => {
 })
 
 t.test('a pause (429 retry-after, remaining: 0) holds every call of that token', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 100, windowMs: 1000 }, search: { limit: 10, windowMs: 1000 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 100, windowMs: 1000 },
+    search: { limit: 10, windowMs: 1000 }
+  })
   const pausedAt = performance.now()
   budget.pause('a', 150)
   const order: string[] = []
@@ -101,15 +122,21 @@ t.test('a pause (429 retry-after, remaining: 0) holds every call of that token',
 })
 
 t.test('a request that was never sent frees its slot at once', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 1, windowMs: 60_000 },
+    search: { limit: 1, windowMs: 60_000 }
+  })
   const refused = await budget.acquire('a', 'general')
   await refused.release(false)
-  const next = await Promise.race([budget.acquire('a', 'general'), sleep(2000).then(() => 'blocked')])
+  const next = await Promise.race([budget.acquire('a', 'general'), sleep(2000, 'blocked', { ref: false })])
   t.not(next, 'blocked', 'granted without waiting a window')
 })
 
 t.test('a sent request counts for a whole window from when it ended', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 100 }, search: { limit: 1, windowMs: 100 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 1, windowMs: 100 },
+    search: { limit: 1, windowMs: 100 }
+  })
   const permit = await budget.acquire('a', 'general')
   await sleep(150) // a slow call: longer than the window
   const ended = performance.now()
@@ -119,7 +146,10 @@ t.test('a sent request counts for a whole window from when it ended', async (t) 
 })
 
 t.test('a waiting call can be aborted and the queue moves on', async (t) => {
-  const budget = new InProcessRateBudget({ general: { limit: 1, windowMs: 60_000 }, search: { limit: 1, windowMs: 60_000 } })
+  const budget = new InProcessRateBudget({
+    general: { limit: 1, windowMs: 60_000 },
+    search: { limit: 1, windowMs: 60_000 }
+  })
   const held = await budget.acquire('a', 'general')
   const controller = new AbortController()
   const aborted = budget.acquire('a', 'general', controller.signal)
@@ -132,5 +162,7 @@ t.test('a waiting call can be aborted and the queue moves on', async (t) => {
 })
 
 t.test('rejects impossible budgets', async (t) => {
-  t.throws(() => new InProcessRateBudget({ general: { limit: 0, windowMs: 1 }, search: { limit: 1, windowMs: 1 } }))
+  t.throws(
+    () => new InProcessRateBudget({ general: { limit: 0, windowMs: 1 }, search: { limit: 1, windowMs: 1 } })
+  )
 })

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import { NewOrganizationSchema } from '../../pipedrive/schemas.js'
+import { SandboxHttpError } from '../http-error.js'
+import { now, type SandboxStore, type StoredOrganization } from '../store.js'
+import { validateBody } from '../validate.js'
+import { ok } from './page.js'
+import { searchTerm } from './search-term.js'
+
+export function organizationView(organization: StoredOrganization) {
+  return { ...organization, is_deleted: false, label_ids: [] }
+}
+
+export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
+  app.get<{ Querystring: { term?: string; fields?: string; exact_match?: string } }>(
+    '/api/v2/organizations/search',
+    async (request) => {
+      const { term, exact } = searchTerm(request.query)
+      const found = store.organizations.filter((organization) => {
+        const name = organization.name.toLowerCase()
+        return exact ? name === term : name.includes(term)
+      })
+      const items = found.map((organization) => ({
+        result_score: organization.name.toLowerCase() === term ? 1 : 0.5,
+        item: {
+          id: organization.id,
+          type: 'organization',
+          name: organization.name,
+          address: organization.address?.value ?? null,
+          visible_to: organization.visible_to,
+          owner: organization.owner_id ? { id: organization.owner_id } : null,
+          custom_fields: [],
+          notes: []
+        }
+      }))
+      return ok({ items }, { next_cursor: null })
+    }
+  )
+
+  app.post('/api/v2/organizations', async (request) => {
+    const body = validateBody(NewOrganizationSchema, request.body)
+    if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
+      throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
+    }
+    for (const [code, value] of Object.entries(body.custom_fields ?? {})) {
+      const field = store.organizationFields.find((candidate) => candidate.field_code === code)
+      if (field?.field_code.length !== 40)
+        throw new SandboxHttpError(400, `custom_fields.${code}: unknown field`)
+      const valid =
+        field.field_type === 'enum'
+          ? typeof value === 'number' && (field.options ?? []).some((option) => option.id === value)
+          : typeof value === 'string'
+      if (!valid)
+        throw new SandboxHttpError(
+          400,
+          `custom_fields.${code}: invalid value for a ${field.field_type} field`
+        )
+    }
+    const time = now()
+    const organization: StoredOrganization = {
+      id: store.nextId('organization'),
+      name: body.name,
+      owner_id: body.owner_id ?? null,
+      address: body.address ? { value: body.address.value, country: body.address.country ?? null } : null,
+      custom_fields: body.custom_fields ?? {},
+      visible_to: body.visible_to ?? 3,
+      add_time: time,
+      update_time: time
+    }
+    store.organizations.push(organization)
+    return ok(organizationView(organization))
+  })
+}

@@ -1,0 +1,176 @@
+import type { ActivityType, ContactDetail, Field, FieldOption, FieldV1 } from '../pipedrive/schemas.js'
+import {
+  COMPANY,
+  type CompanyOptions,
+  defaultActivityTypes,
+  defaultLabels,
+  defaultUsers,
+  INDUSTRY_FIELD_CODE,
+  INDUSTRY_OPTIONS,
+  type SandboxUser
+} from './company.js'
+
+export interface StoredPerson {
+  id: number
+  name: string
+  owner_id: number | null
+  org_id: number | null
+  label_ids: number[]
+  emails: ContactDetail[]
+  phones: ContactDetail[]
+  visible_to: number
+  custom_fields: Record<string, unknown>
+  add_time: string
+  update_time: string
+}
+
+export interface StoredOrganization {
+  id: number
+  name: string
+  owner_id: number | null
+  address: { value: string; country: string | null } | null
+  custom_fields: Record<string, unknown>
+  visible_to: number
+  add_time: string
+  update_time: string
+}
+
+export interface StoredActivity {
+  id: number
+  subject: string
+  type: string
+  owner_id: number | null
+  due_date: string | null
+  due_time: string | null
+  duration: string | null
+  note: string | null
+  done: boolean
+  participants: Array<{ person_id: number; primary: boolean }>
+  person_id: number | null
+  org_id: number | null
+  add_time: string
+  update_time: string
+}
+
+export interface SandboxField extends FieldV1 {
+  field_code: string
+  field_name: string
+}
+
+/** Everything the fake account holds. Plain data: the state dump is this object. */
+export class SandboxStore {
+  readonly company = COMPANY
+  options: Required<CompanyOptions> = { industryField: 'text', labelOptionsViaV2: true, warmLeadLabel: true }
+  users: SandboxUser[] = []
+  personFields: SandboxField[] = []
+  organizationFields: SandboxField[] = []
+  activityTypes: ActivityType[] = []
+  persons: StoredPerson[] = []
+  organizations: StoredOrganization[] = []
+  activities: StoredActivity[] = []
+  #nextId = { person: 1, organization: 1, activity: 1, option: 100 }
+
+  constructor(options: CompanyOptions = {}) {
+    this.reset(options)
+  }
+
+  reset(options: CompanyOptions = {}): void {
+    this.options = {
+      industryField: options.industryField ?? 'text',
+      labelOptionsViaV2: options.labelOptionsViaV2 ?? true,
+      warmLeadLabel: options.warmLeadLabel ?? true
+    }
+    this.users = defaultUsers()
+    this.personFields = [
+      field(9040, 'name', 'Name', 'varchar'),
+      field(9041, 'emails', 'Email', 'varchar'),
+      field(9042, 'phones', 'Phone', 'phone'),
+      field(9043, 'org_id', 'Organization', 'org'),
+      field(9044, 'owner_id', 'Owner', 'user'),
+      field(9051, 'label_ids', 'Labels', 'set', defaultLabels(this.options.warmLeadLabel))
+    ]
+    this.organizationFields = [
+      field(4001, 'name', 'Name', 'varchar'),
+      field(4002, 'address', 'Address', 'address'),
+      field(4003, 'owner_id', 'Owner', 'user')
+    ]
+    if (this.options.industryField === 'text')
+      this.organizationFields.push(field(4010, INDUSTRY_FIELD_CODE, 'Industry', 'varchar'))
+    if (this.options.industryField === 'enum') {
+      this.organizationFields.push(field(4010, INDUSTRY_FIELD_CODE, 'Industry', 'enum', INDUSTRY_OPTIONS))
+    }
+    this.activityTypes = defaultActivityTypes()
+    this.persons = []
+    this.organizations = []
+    this.activities = []
+    this.#nextId = { person: 1, organization: 1, activity: 1, option: 100 }
+  }
+
+  nextId(kind: 'person' | 'organization' | 'activity' | 'option'): number {
+    const id = this.#nextId[kind]
+    this.#nextId[kind] = id + 1
+    return id
+  }
+
+  userByToken(token: string | undefined): SandboxUser | undefined {
+    return token ? this.users.find((user) => user.token === token && user.active_flag) : undefined
+  }
+
+  activeUser(id: number): SandboxUser | undefined {
+    return this.users.find((user) => user.id === id && user.active_flag)
+  }
+
+  labelField(): SandboxField {
+    return this.personFields.find((candidate) => candidate.key === 'label_ids') as SandboxField
+  }
+
+  /** The dump served by the control API (tokens included: it is a sandbox, never production). */
+  dump() {
+    return {
+      company: this.company,
+      options: this.options,
+      users: this.users,
+      personFields: this.personFields,
+      organizationFields: this.organizationFields,
+      activityTypes: this.activityTypes,
+      persons: this.persons,
+      organizations: this.organizations,
+      activities: this.activities
+    }
+  }
+}
+
+function field(
+  id: number,
+  key: string,
+  name: string,
+  type: string,
+  options: FieldOption[] | null = null
+): SandboxField {
+  return { id, key, name, field_type: type, options, field_code: key, field_name: name }
+}
+
+export function asV2Field(field: SandboxField): Field & Record<string, unknown> {
+  return {
+    field_code: field.field_code,
+    field_name: field.field_name,
+    field_type: field.field_type,
+    options: field.options ?? null,
+    is_custom_field: field.field_code.length === 40,
+    is_optional_response_field: false
+  }
+}
+
+export function asV1Field(field: SandboxField): FieldV1 & Record<string, unknown> {
+  return {
+    id: field.id,
+    key: field.key,
+    name: field.name,
+    field_type: field.field_type,
+    options: field.options ?? null
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
