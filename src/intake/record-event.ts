@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { type Executor, rows } from '../db/database.js'
+import { type Executor, preparedRows } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
 
@@ -36,8 +36,9 @@ export async function recordContactUpdated(
 ): Promise<RecordOutcome> {
   const c = event.data
   const org = c.organization ?? null
-  const [result] = await rows<StatementResult>(
+  const [result] = await preparedRows<StatementResult>(
     db,
+    'record_contact_updated',
     sql`
     with inbox as (
       insert into webhook_inbox (webhook_id, type, payload)
@@ -60,15 +61,24 @@ export async function recordContactUpdated(
         source_updated_at = excluded.source_updated_at, updated_at = now()
       where contacts.source_updated_at <= excluded.source_updated_at
       returning id
-    ), organization as (
+    ), organization_insert as (
       insert into organizations (id, name, industry, country, pipedrive_org_id)
       select ${org?.id ?? null}, ${org?.name ?? null}, ${org?.industry ?? null}, ${org?.country ?? null},
              ${org?.pipedriveOrgId ?? null}::integer
       from contact where ${org?.id ?? null}::text is not null
-      on conflict (id) do update set
-        name = excluded.name, industry = excluded.industry, country = excluded.country,
-        pipedrive_org_id = coalesce(excluded.pipedrive_org_id, organizations.pipedrive_org_id),
+      on conflict (id) do nothing
+    ), organization_update as (
+      -- Many contacts share an organization: touch (and lock) its row only when something changed,
+      -- or every event of that organization would wait for the previous one's commit.
+      update organizations set
+        name = ${org?.name ?? null}, industry = ${org?.industry ?? null}, country = ${org?.country ?? null},
+        pipedrive_org_id = coalesce(${org?.pipedriveOrgId ?? null}::integer, organizations.pipedrive_org_id),
         updated_at = now()
+      from contact
+      where organizations.id = ${org?.id ?? null}
+        and (name, industry, country, pipedrive_org_id) is distinct from
+            (${org?.name ?? null}::text, ${org?.industry ?? null}::text, ${org?.country ?? null}::text,
+             coalesce(${org?.pipedriveOrgId ?? null}::integer, organizations.pipedrive_org_id))
     ), job as (
       insert into jobs (type, entity_id, serial_key)
       select ${JOB_TYPES.contactSync}, id, id from contact
@@ -84,8 +94,9 @@ export async function recordActivityCreated(
   { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
 ): Promise<RecordOutcome> {
   const a = event.data
-  const [result] = await rows<StatementResult>(
+  const [result] = await preparedRows<StatementResult>(
     db,
+    'record_activity_created',
     sql`
     with inbox as (
       insert into webhook_inbox (webhook_id, type, payload)

@@ -279,3 +279,28 @@ t.test('one transaction: a failure after the inbox insert leaves nothing behind'
   const redelivered = await postWebhook(app, event, { id: 'msg_atomic' })
   t.equal(redelivered.statusCode, 202, 'the redelivery is processed as new: nothing was half-stored')
 })
+
+t.test('an organization snapshot follows changes and keeps a known Pipedrive id', async (t) => {
+  const orgId = uid('o')
+  const org = (fields: Record<string, unknown>) => ({ id: orgId, name: 'Engines', ...fields })
+  const readOrg = async () =>
+    (
+      await rows<{ name: string; industry: string | null; pipedrive_org_id: number | null }>(
+        app.db,
+        sql`select name, industry, pipedrive_org_id from organizations where id = ${orgId}`
+      )
+    )[0]
+  await postWebhook(app, contactEvent({ organization: org({ industry: 'Computing' }) }))
+  t.same(await readOrg(), { name: 'Engines', industry: 'Computing', pipedrive_org_id: null })
+  await postWebhook(app, contactEvent({ organization: org({ industry: 'Looms', pipedriveOrgId: 77 }) }))
+  t.same(await readOrg(), { name: 'Engines', industry: 'Looms', pipedrive_org_id: 77 })
+  await postWebhook(
+    app,
+    contactEvent({ organization: org({ name: 'Engines Ltd', industry: 'Looms', pipedriveOrgId: null }) })
+  )
+  t.same(
+    await readOrg(),
+    { name: 'Engines Ltd', industry: 'Looms', pipedrive_org_id: 77 },
+    'null never clears the id'
+  )
+})
