@@ -1,0 +1,272 @@
+/**
+ * The conformance suite: the real client, helpers and connection pool against the built-in
+ * sandbox over loopback. Every answer passes through the client's schema checks, so a sandbox
+ * that drifts from the pinned surface (or a client that does) fails here.
+ */
+import nock from 'nock'
+import t from 'tap'
+import { getCurrentUser } from '../../src/pipedrive/api.js'
+import { createPipedriveConnection, type PipedriveConnection } from '../../src/pipedrive/connection.js'
+import { PipedriveError, PipedriveNetworkError } from '../../src/pipedrive/errors.js'
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
+
+nock.disableNetConnect()
+nock.enableNetConnect('127.0.0.1')
+
+let sandbox: Sandbox
+let connection: PipedriveConnection
+
+t.before(async () => {
+  sandbox = await startSandbox()
+  connection = createPipedriveConnection({
+    PIPEDRIVE_BASE_URL: sandbox.url,
+    PIPEDRIVE_RATE_LIMIT: 100,
+    PIPEDRIVE_RATE_WINDOW_MS: 10_000,
+    PIPEDRIVE_SEARCH_RATE_LIMIT: 10,
+    PIPEDRIVE_SEARCH_RATE_WINDOW_MS: 2_000,
+    SYNC_RETRY_BASE_MS: 5
+  })
+})
+t.beforeEach(() =>
+  sandbox.reset({
+    rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1000, windowMs: 1000 } }
+  })
+)
+t.teardown(async () => {
+  await connection.close()
+  await sandbox.close()
+})
+
+/** A fresh account each test: the caches must not leak between sandbox resets. */
+const account = (token = sandbox.token) => {
+  const pipedrive = connection.forToken(token)
+  pipedrive.clearCaches()
+  return pipedrive
+}
+const posts = (path: string) => sandbox.requests.filter((r) => r.method === 'POST' && r.path === path).length
+
+t.test('tokens: /users/me validates each user’s token; bad tokens are 401', async (t) => {
+  t.equal((await getCurrentUser(account().client)).email, 'owner@crm.example')
+  t.equal((await getCurrentUser(account(sandbox.tokens['sales@crm.example']).client)).id, 1002)
+  await t.rejects(getCurrentUser(account('nope').client), { status: 401 })
+  await t.rejects(getCurrentUser(account(sandbox.tokens['former@crm.example']).client), { status: 401 })
+})
+
+t.test('users by email: exact and active only', async (t) => {
+  t.equal((await account().findUserByEmail('SALES@crm.example'))?.id, 1002)
+  t.equal(await account().findUserByEmail('former@crm.example'), undefined)
+  t.equal(await account().findUserByEmail('crm.example'), undefined, 'a partial term matches nobody exactly')
+})
+
+t.test('label: the default "Warm lead" is reused', async (t) => {
+  t.equal(await account().labelId('Warm Lead'), 7)
+  t.equal(posts('/api/v2/personFields/label_ids/options'), 0)
+})
+
+t.test('label: created once under 20 concurrent callers', async (t) => {
+  sandbox.reset({ company: { warmLeadLabel: false } })
+  const pipedrive = account()
+  const ids = await Promise.all(Array.from({ length: 20 }, () => pipedrive.labelId('Warm Lead')))
+  t.equal(new Set(ids).size, 1)
+  t.equal(posts('/api/v2/personFields/label_ids/options'), 1)
+  t.same(
+    sandbox.store.labelField().options?.map((o) => o.label),
+    ['Customer', 'Hot lead', 'Cold lead', 'Warm Lead']
+  )
+})
+
+t.test('label: v1 fallback keeps every existing option', async (t) => {
+  sandbox.reset({ company: { warmLeadLabel: false, labelOptionsViaV2: false } })
+  const id = await account().labelId('Warm Lead')
+  t.same(
+    sandbox.store.labelField().options?.map((o) => [o.id, o.label]),
+    [
+      [5, 'Customer'],
+      [6, 'Hot lead'],
+      [8, 'Cold lead'],
+      [id, 'Warm Lead']
+    ]
+  )
+})
+
+t.test('organizations: create with industry and country, find by exact name', async (t) => {
+  const pipedrive = account()
+  const acme = await pipedrive.createOrganization({
+    name: 'Acme',
+    ownerId: 1001,
+    industry: 'Software',
+    country: 'Germany'
+  })
+  t.same(acme.warnings, [])
+  await pipedrive.createOrganization({ name: 'Acme Corp' })
+  t.same(await pipedrive.findOrganizationByName('ACME '), { id: acme.id, name: 'Acme' })
+  t.equal(await pipedrive.findOrganizationByName('Acm'), undefined)
+  const stored = sandbox.store.organizations.find((o) => o.id === acme.id)
+  t.same(stored?.address, { value: 'Germany', country: 'Germany' })
+  t.same(Object.values(stored?.custom_fields ?? {}), ['Software'])
+})
+
+t.test('organizations: enum Industry takes the option id; no Industry field gives a warning', async (t) => {
+  sandbox.reset({ company: { industryField: 'enum' } })
+  await account().createOrganization({ name: 'Enum Co', industry: 'retail' })
+  t.same(Object.values(sandbox.store.organizations[0]?.custom_fields ?? {}), [33])
+  sandbox.reset({ company: { industryField: 'none' } })
+  const result = await account().createOrganization({ name: 'Plain Co', industry: 'Retail' })
+  t.match(result.warnings, [/no organization field "Industry"/])
+})
+
+t.test('persons: create, find by email, read, add a label without losing others', async (t) => {
+  const pipedrive = account()
+  const org = await pipedrive.createOrganization({ name: 'Acme' })
+  const created = await pipedrive.createPerson({
+    name: 'Ada Lovelace',
+    email: 'ada@x.example',
+    phone: '+1 555',
+    ownerId: 1002,
+    orgId: org.id,
+    labelIds: [5]
+  })
+  t.equal(created.created, true)
+  t.equal((await pipedrive.findPersonByEmail('ADA@x.example'))?.id, created.id)
+  t.equal(await pipedrive.findPersonByEmail('ada@x.exampl'), undefined)
+  const warm = await pipedrive.labelId('Warm Lead')
+  t.equal((await pipedrive.addLabelToPerson(created.id, warm)).changed, true)
+  t.equal((await pipedrive.addLabelToPerson(created.id, warm)).changed, false)
+  const person = await pipedrive.getPerson(created.id)
+  t.same(person.label_ids, [5, warm])
+  t.equal(person.org_id, org.id)
+  t.equal(person.owner_id, 1002)
+})
+
+t.test('activities: types, create with a primary participant, list', async (t) => {
+  const pipedrive = account()
+  t.same(
+    (await pipedrive.activityTypes()).map((type) => type.key_string),
+    ['call', 'meeting', 'task', 'deadline', 'email', 'lunch']
+  )
+  t.same(await pipedrive.chooseActivityType('meeting'), { type: 'meeting' })
+  const person = await pipedrive.createPerson({ name: 'Ada', email: 'ada@x.example' })
+  const activity = await pipedrive.createActivity({
+    subject: 'Intro',
+    type: 'call',
+    personId: person.id,
+    ownerId: 1001,
+    dueDate: '2026-11-24',
+    dueTime: '10:00:00',
+    duration: '00:30',
+    note: 'hello',
+    done: false
+  })
+  const listed = await pipedrive.listPersonActivities(person.id)
+  t.same(
+    listed.map((a) => [a.id, a.due_time, a.participants]),
+    [[activity.id, '10:00', [{ person_id: person.id, primary: true }]]]
+  )
+})
+
+t.test('v2 strictness reaches the caller as a final 400', async (t) => {
+  const pipedrive = account()
+  const person = await pipedrive.createPerson({ name: 'Ada' })
+  await t.rejects(
+    pipedrive.createActivity({ subject: 'x', type: 'call', personId: person.id, dueDate: '24.11.2026' }),
+    {
+      status: 400,
+      message: /due_date/
+    }
+  )
+  t.equal(posts('/api/v2/activities'), 1, 'not retried')
+})
+
+t.test(
+  'a create whose answer is lost is found, not duplicated (person, organization, activity)',
+  async (t) => {
+    const pipedrive = account()
+    sandbox.faults.set({ dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/persons' } })
+    const attempts: number[] = []
+    const person = await pipedrive.createPerson(
+      { name: 'Ada', email: 'ada@x.example' },
+      { onAttempt: (a) => attempts.push(a.attempt) }
+    )
+    t.equal(person.created, false)
+    t.equal(sandbox.store.persons.length, 1)
+    t.same(attempts, [1])
+
+    sandbox.faults.set({
+      dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/organizations' }
+    })
+    t.equal((await pipedrive.createOrganization({ name: 'Acme' })).created, false)
+    t.equal(sandbox.store.organizations.length, 1)
+
+    sandbox.faults.set({ dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/activities' } })
+    const activity = await pipedrive.createActivity({
+      subject: 'Intro',
+      type: 'call',
+      personId: person.id,
+      dueDate: '2026-11-24'
+    })
+    t.equal(activity.created, false)
+    t.equal(sandbox.store.activities.length, 1)
+  }
+)
+
+t.test('a connection dropped before processing is retried and creates once', async (t) => {
+  sandbox.faults.set({ dropNext: { count: 2, when: 'before', method: 'POST', path: '/api/v2/persons' } })
+  const person = await account().createPerson({ name: 'Ada', email: 'ada@x.example' })
+  t.equal(person.created, true)
+  t.equal(sandbox.store.persons.length, 1)
+})
+
+t.test('remaining: 0 pauses the token before Pipedrive has to refuse', async (t) => {
+  sandbox.reset({ rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } } })
+  const pipedrive = account()
+  await pipedrive.findPersonByEmail('a@x.example')
+  t.equal(await pipedrive.findPersonByEmail('b@x.example'), undefined)
+  t.same(
+    sandbox.requests.map((r) => r.status),
+    [200, 200]
+  )
+})
+
+t.test('429 (budget used up elsewhere): the client waits retry-after and goes on', async (t) => {
+  sandbox.reset({ rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } } })
+  // Another instance with the same token used the search budget: this process did not see it.
+  await fetch(`${sandbox.url}/api/v2/persons/search?term=zz%40x.example&fields=email&exact_match=true`, {
+    headers: { 'x-api-token': sandbox.token }
+  }).then((response) => response.arrayBuffer())
+  t.equal(await account().findPersonByEmail('b@x.example'), undefined)
+  t.same(
+    sandbox.requests.map((r) => r.status),
+    [200, 429, 200]
+  )
+})
+
+t.test('failures: HTML 403 is rate limiting, 5xx retried, down mode exhausts the retries', async (t) => {
+  const pipedrive = account()
+  sandbox.faults.set({ failNext: { count: 1, status: 403, html: true, retryAfterSeconds: 0 } })
+  t.equal((await getCurrentUser(pipedrive.client)).id, 1001)
+  sandbox.faults.set({ failNext: { count: 2, status: 500 } })
+  t.equal((await getCurrentUser(pipedrive.client)).id, 1001)
+  sandbox.faults.set({ down: true })
+  const error = await getCurrentUser(pipedrive.client).catch((e: unknown) => e)
+  t.type(error, PipedriveError)
+  t.equal((error as PipedriveError).status, 503)
+  t.equal(sandbox.requests.filter((r) => r.fault === 'down').length, 4)
+})
+
+t.test('a closed sandbox is a refused connection', async (t) => {
+  const gone = await startSandbox()
+  const url = gone.url
+  await gone.close()
+  const other = createPipedriveConnection({
+    PIPEDRIVE_BASE_URL: url,
+    PIPEDRIVE_RATE_LIMIT: 100,
+    PIPEDRIVE_RATE_WINDOW_MS: 10_000,
+    PIPEDRIVE_SEARCH_RATE_LIMIT: 10,
+    PIPEDRIVE_SEARCH_RATE_WINDOW_MS: 2_000,
+    SYNC_RETRY_BASE_MS: 1
+  })
+  const error = await getCurrentUser(other.forToken('x').client).catch((e: unknown) => e)
+  t.type(error, PipedriveNetworkError)
+  t.equal((error as PipedriveNetworkError).kind, 'refused')
+  await other.close()
+})
