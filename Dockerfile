@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# pipedrive-sync on Node.js 24 LTS. Build: docker build -t pipedrive-sync .
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+ && npm pkg set scripts.start="node dist/server.js" scripts.migrate="node dist/db/migrate-cli.js"
+COPY --from=build /app/dist ./dist
+COPY drizzle ./drizzle
+# Embedded PGlite (when DATABASE_URL is unset) keeps its files here.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Migrations are not run here in production: the deploy's release step runs `npm run migrate`.
+CMD ["node", "dist/server.js"]
