@@ -40,7 +40,7 @@ export interface Sandbox {
   /** Pipedrive requests received, oldest first (control requests are not logged). */
   readonly requests: LoggedRequest[]
   clearRequests(): void
-  /** Back to the default company (or the given variant); data, faults, windows and log cleared. */
+  /** Back to the start state (or the given variant): data, faults, rate windows and log cleared. */
   reset(options?: typeof ResetSchema.static): void
   close(): Promise<void>
 }
@@ -62,11 +62,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = new SandboxStore(options.company)
   const faults = new FaultState()
   if (options.faults) faults.set(options.faults)
-  const windows = new RateWindows(options.rateLimit ?? DEFAULT_SANDBOX_RATE_LIMIT)
+  const initialLimits = options.rateLimit ?? DEFAULT_SANDBOX_RATE_LIMIT
+  const windows = new RateWindows(initialLimits)
   const log = new RequestLog()
   const reset = (body: typeof ResetSchema.static = {}) => {
     store.reset(body.company ?? {})
-    windows.reset(body.rateLimit)
+    windows.reset(body.rateLimit ?? initialLimits)
     faults.set(body.faults ?? {})
     log.clear()
   }
