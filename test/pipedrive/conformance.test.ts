@@ -48,8 +48,11 @@ const posts = (path: string) => sandbox.requests.filter((r) => r.method === 'POS
 t.test('tokens: /users/me validates each user’s token; bad tokens are 401', async (t) => {
   t.equal((await getCurrentUser(account().client)).email, 'owner@crm.example')
   t.equal((await getCurrentUser(account(sandbox.tokens['sales@crm.example']).client)).id, 1002)
-  await t.rejects(getCurrentUser(account('nope').client), { status: 401 })
-  await t.rejects(getCurrentUser(account(sandbox.tokens['former@crm.example']).client), { status: 401 })
+  await t.rejects(getCurrentUser(account('nope').client), { status: 401, message: /answered 401/ })
+  await t.rejects(getCurrentUser(account(sandbox.tokens['former@crm.example']).client), {
+    status: 401,
+    message: /answered 401/
+  })
 })
 
 t.test('users by email: exact and active only', async (t) => {
@@ -217,7 +220,9 @@ t.test('a connection dropped before processing is retried and creates once', asy
 })
 
 t.test('remaining: 0 pauses the token before Pipedrive has to refuse', async (t) => {
-  sandbox.reset({ rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } } })
+  sandbox.reset({
+    rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } }
+  })
   const pipedrive = account()
   await pipedrive.findPersonByEmail('a@x.example')
   t.equal(await pipedrive.findPersonByEmail('b@x.example'), undefined)
@@ -228,7 +233,9 @@ t.test('remaining: 0 pauses the token before Pipedrive has to refuse', async (t)
 })
 
 t.test('429 (budget used up elsewhere): the client waits retry-after and goes on', async (t) => {
-  sandbox.reset({ rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } } })
+  sandbox.reset({
+    rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } }
+  })
   // Another instance with the same token used the search budget: this process did not see it.
   await fetch(`${sandbox.url}/api/v2/persons/search?term=zz%40x.example&fields=email&exact_match=true`, {
     headers: { 'x-api-token': sandbox.token }

@@ -87,7 +87,7 @@ t.test('a failed look-up is not cached: the next caller tries again', async (t) 
     .intercept({ path: FIELDS_PATH, method: 'GET' })
     .reply(200, fieldsWith([...labels, { id: 7, label: 'Warm lead' }]))
   const account = new PipedriveAccount(setup.client)
-  await t.rejects(account.labelId('Warm Lead'), { status: 401 })
+  await t.rejects(account.labelId('Warm Lead'), { status: 401, message: /answered 401/ })
   t.equal(await account.labelId('Warm Lead'), 7)
 })
 
