@@ -13,8 +13,10 @@ import type { DatabaseHandle } from './db/database.js'
 import { statusFor } from './errors.js'
 import type { JobHandler } from './jobs/worker.js'
 import jobsPlugin from './plugins/app/jobs.js'
+import pipedrivePlugin from './plugins/app/pipedrive.js'
 import configPlugin from './plugins/external/config.js'
 import databasePlugin from './plugins/external/database.js'
+import operatorApi from './routes/api/index.js'
 import healthRoutes from './routes/health/index.js'
 import crmWebhookRoutes from './routes/webhooks/crm.js'
 
@@ -53,6 +55,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ownsDatabase: options.ownsDatabase ?? true
   })
   await app.register(sensible)
+  await app.register(pipedrivePlugin)
   await app.register(jobsPlugin, {
     handlers: options.jobHandlers ?? {},
     startWorker: options.startWorker ?? true,
@@ -84,5 +87,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(healthRoutes)
   await app.register(crmWebhookRoutes)
+  await app.register(operatorApi)
   return app
 }

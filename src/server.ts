@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db/database.js'
 import { loggerOptions } from './logger.js'
 import { SHUTDOWN_GRACE_MS } from './plugins/app/jobs.js'
+import { maybeStartSandbox } from './sandbox/guard.js'
 
 function readConfig(): Config {
   try {
@@ -18,14 +19,18 @@ function readConfig(): Config {
   }
 }
 
-const config = readConfig()
-const log = pino(loggerOptions(config.LOG_LEVEL))
-if (config.developmentDefaults.length > 0) {
+const configured = readConfig()
+const log = pino(loggerOptions(configured.LOG_LEVEL))
+if (configured.developmentDefaults.length > 0) {
   log.warn(
-    Object.fromEntries(config.developmentDefaults.map(({ name, value }) => [name, value])),
+    Object.fromEntries(configured.developmentDefaults.map(({ name, value }) => [name, value])),
     'development values in use (never in production): set these variables to choose your own'
   )
 }
+
+// Outside production and without PIPEDRIVE_API_TOKEN: the built-in sandbox, said in one log line.
+const sandbox = await maybeStartSandbox(configured, log)
+const { config } = sandbox
 
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR })
 // In production on PostgreSQL the deploy's release step migrates (`npm run migrate`), once.
@@ -41,6 +46,7 @@ closeWithGrace({ delay: SHUTDOWN_GRACE_MS + 2_000, logger: log }, async ({ signa
   if (err) log.error({ err }, 'shutting down after an unexpected error')
   else log.info({ signal }, 'shutting down: finishing in-flight work')
   await app.close()
+  await sandbox.close()
 })
 
 await app.listen({ port: config.PORT, host: config.HOST })

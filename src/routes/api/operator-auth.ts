@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+export class OperatorAuthError extends Error {
+  override name = 'OperatorAuthError'
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+const ONE_MINUTE_MS = 60_000
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  const match = typeof header === 'string' ? /^Bearer (.+)$/i.exec(header.trim()) : null
+  return match?.[1]
+}
+
+/**
+ * Operator routes of the scope this is called in: Bearer `OPERATOR_API_KEY` (compared in constant
+ * time: equal-length digests), then `OPERATOR_RATE_LIMIT` per minute per key. Authentication runs
+ * first (onRequest) and the limit after it (preHandler), so requests without a valid key get 401
+ * and never use up the key's budget.
+ */
+export async function operatorAuth(app: FastifyInstance): Promise<void> {
+  const expected = digest(app.config.OPERATOR_API_KEY ?? '')
+  app.addHook('onRequest', async (request) => {
+    const given = bearer(request)
+    if (!given || !timingSafeEqual(digest(given), expected)) {
+      throw new OperatorAuthError(
+        'missing or invalid operator key (Authorization: Bearer <OPERATOR_API_KEY>)'
+      )
+    }
+  })
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: app.config.OPERATOR_RATE_LIMIT,
+    timeWindow: ONE_MINUTE_MS,
+    // Keyed by the key's digest: the key itself is never kept as a map key in memory.
+    keyGenerator: (request) =>
+      `operator:${digest(bearer(request) ?? '')
+        .toString('hex')
+        .slice(0, 32)}`
+  })
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../config.js'
+import type { Database } from '../db/database.js'
+import type { PipedriveConnection } from '../pipedrive/connection.js'
+import type { Logger } from '../pipedrive/logger.js'
+
+/** What the sync orchestrators need from the running service; tests pass their own. */
+export interface SyncDeps {
+  db: Database
+  config: Config
+  pipedrive: PipedriveConnection
+  log: Logger
+  /** Wakes the job worker after work was enqueued outside the intake. */
+  notify: () => void
+}

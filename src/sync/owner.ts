@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm'
+import { decryptToken } from '../crypto/token-cipher.js'
+import { type Executor, rows } from '../db/database.js'
+import type { PipedriveAccount } from '../pipedrive/account.js'
+import type { SyncDeps } from './deps.js'
+
+export interface OwnerRef {
+  email: string
+  id?: string | null
+  name?: string | null
+}
+
+export interface AccountChoice {
+  account: PipedriveAccount
+  source: 'owner' | 'company'
+}
+
+interface UserRow {
+  pipedrive_user_id: number | null
+  api_token_ciphertext: string | null
+  api_token_iv: string | null
+  api_token_tag: string | null
+}
+
+async function userRow(db: Executor, email: string): Promise<UserRow | undefined> {
+  const [row] = await rows<UserRow>(
+    db,
+    sql`select pipedrive_user_id, api_token_ciphertext, api_token_iv, api_token_tag
+        from users where email = ${email.toLowerCase()}`
+  )
+  return row
+}
+
+/**
+ * Which token works for an owner (CONTRACT §2): the owner's own (stored by setup-user), else the
+ * company token. Undefined when neither exists: the caller marks the work `skipped`.
+ */
+export async function accountFor(deps: SyncDeps, ownerEmail: string): Promise<AccountChoice | undefined> {
+  const row = await userRow(deps.db, ownerEmail)
+  const key = deps.config.tokenEncryptionKey
+  if (row?.api_token_ciphertext && row.api_token_iv && row.api_token_tag && key) {
+    try {
+      const token = decryptToken(key, {
+        ciphertext: row.api_token_ciphertext,
+        iv: row.api_token_iv,
+        tag: row.api_token_tag
+      })
+      return { account: deps.pipedrive.forToken(token), source: 'owner' }
+    } catch {
+      deps.log.warn(
+        { owner: ownerEmail },
+        "the owner's stored token cannot be decrypted with TOKEN_ENCRYPTION_KEY: using the company token"
+      )
+    }
+  }
+  const company = deps.config.PIPEDRIVE_API_TOKEN
+  return company ? { account: deps.pipedrive.forToken(company), source: 'company' } : undefined
+}
+
+/**
+ * The owner's Pipedrive user id: from the users table, else looked up by email and stored there
+ * for next time. Null (with a warning for the sync state) when no active user has that email.
+ */
+export async function pipedriveUserIdFor(
+  deps: SyncDeps,
+  account: PipedriveAccount,
+  owner: OwnerRef,
+  signal?: AbortSignal
+): Promise<{ userId: number | null; warning?: string }> {
+  const email = owner.email.toLowerCase()
+  const cached = await userRow(deps.db, email)
+  if (cached?.pipedrive_user_id != null) return { userId: cached.pipedrive_user_id }
+  const user = await account.findUserByEmail(email, signal ? { signal } : {})
+  if (!user) {
+    return {
+      userId: null,
+      warning: `no active Pipedrive user has the email ${email}: created without an owner`
+    }
+  }
+  await storePipedriveUserId(deps.db, { ...owner, email }, user.id)
+  return { userId: user.id }
+}
+
+export async function storePipedriveUserId(
+  db: Executor,
+  owner: OwnerRef,
+  pipedriveUserId: number
+): Promise<void> {
+  await db.execute(sql`
+    insert into users (email, crm_id, name, pipedrive_user_id)
+    values (${owner.email.toLowerCase()}, ${owner.id ?? null}, ${owner.name ?? null}, ${pipedriveUserId})
+    on conflict (email) do update set
+      pipedrive_user_id = excluded.pipedrive_user_id,
+      crm_id = coalesce(excluded.crm_id, users.crm_id),
+      name = coalesce(excluded.name, users.name),
+      updated_at = now()`)
+}
