@@ -57,7 +57,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(sensible)
   await app.register(pipedrivePlugin)
   await app.register(jobsPlugin, {
-    handlers: options.jobHandlers ?? {},
+    handlers: options.jobHandlers,
     startWorker: options.startWorker ?? true,
     pollIntervalMs: options.pollIntervalMs
   })

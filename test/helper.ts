@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { type BuildAppOptions, buildApp } from '../src/app.js'
 import { type Config, loadConfig } from '../src/config.js'
 import { type DatabaseHandle, openDatabase } from '../src/db/database.js'
+import { type Sandbox, startSandbox } from '../src/sandbox/server.js'
 import { sign } from '../src/webhooks/verify.js'
 
 interface Tap {
@@ -156,4 +157,24 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+}
+
+/** A built-in Pipedrive sandbox for one test file, closed at the end. */
+export async function testSandbox(t: Tap, options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
+  const sandbox = await startSandbox({ port: 0, ...options })
+  t.teardown(() => sandbox.close())
+  return sandbox
+}
+
+/** Configuration pointing at a sandbox, with short delays so retries do not slow the tests. */
+export function sandboxConfig(sandbox: Sandbox, overrides: Record<string, string> = {}): Config {
+  return testConfig({
+    PIPEDRIVE_BASE_URL: sandbox.url,
+    PIPEDRIVE_API_TOKEN: sandbox.token,
+    SYNC_RETRY_BASE_MS: '5',
+    SYNC_BACKOFF_BASE_MS: '50',
+    SYNC_BACKOFF_MAX_MS: '200',
+    OPERATOR_RATE_LIMIT: '10000',
+    ...overrides
+  })
 }

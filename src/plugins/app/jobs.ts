@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { JobHandler } from '../../jobs/worker.js'
 import { Worker } from '../../jobs/worker.js'
+import { syncHandlers } from '../../sync/handlers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,7 +10,8 @@ declare module 'fastify' {
 }
 
 export interface JobsPluginOptions {
-  handlers: Record<string, JobHandler>
+  /** Handlers by job type; by default the service's own, built from the app's services. */
+  handlers?: Record<string, JobHandler> | undefined
   /** Tests that drive the queue themselves leave the worker stopped. */
   startWorker: boolean
   pollIntervalMs?: number | undefined
@@ -21,9 +23,17 @@ export const SHUTDOWN_GRACE_MS = 10_000
 export default fp<JobsPluginOptions>(
   async (app, { handlers, startWorker, pollIntervalMs }) => {
     const { config } = app
-    const worker = new Worker({
+    const worker: Worker = new Worker({
       db: app.db,
-      handlers,
+      handlers:
+        handlers ??
+        syncHandlers({
+          db: app.db,
+          config,
+          pipedrive: app.pipedrive,
+          log: app.log.child({ component: 'sync' }),
+          notify: () => worker.notify()
+        }),
       log: app.log.child({ component: 'worker' }),
       leaseMs: config.JOB_LEASE_MS,
       maxAttempts: config.SYNC_MAX_ATTEMPTS,
@@ -36,5 +46,5 @@ export default fp<JobsPluginOptions>(
     // preClose: stop claiming and finish in-flight work before the database closes.
     app.addHook('preClose', async () => worker.stop(SHUTDOWN_GRACE_MS))
   },
-  { name: 'jobs', dependencies: ['database', 'config'] }
+  { name: 'jobs', dependencies: ['database', 'config', 'pipedrive'] }
 )

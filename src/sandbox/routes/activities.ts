@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { NewActivitySchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
 import { now, type SandboxStore, type StoredActivity } from '../store.js'
+import { tokenUserId } from '../token-user.js'
 import { positiveInt, validateBody } from '../validate.js'
 import { ok, page } from './page.js'
 
@@ -54,7 +55,7 @@ export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
       id: store.nextId('activity'),
       subject: body.subject,
       type: body.type,
-      owner_id: body.owner_id ?? null,
+      owner_id: body.owner_id ?? tokenUserId(store, request),
       due_date: body.due_date ?? null,
       due_time: body.due_time ?? null,
       duration: body.duration ?? null,

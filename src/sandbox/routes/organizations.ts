@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { NewOrganizationSchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
 import { now, type SandboxStore, type StoredOrganization } from '../store.js'
+import { tokenUserId } from '../token-user.js'
 import { validateBody } from '../validate.js'
 import { ok } from './page.js'
 import { searchTerm } from './search-term.js'
@@ -59,7 +60,7 @@ export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
     const organization: StoredOrganization = {
       id: store.nextId('organization'),
       name: body.name,
-      owner_id: body.owner_id ?? null,
+      owner_id: body.owner_id ?? tokenUserId(store, request),
       address: body.address ? { value: body.address.value, country: body.address.country ?? null } : null,
       custom_fields: body.custom_fields ?? {},
       visible_to: body.visible_to ?? 3,

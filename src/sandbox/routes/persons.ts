@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { NewPersonSchema, type PersonUpdate, PersonUpdateSchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
 import { now, type SandboxStore, type StoredPerson } from '../store.js'
+import { tokenUserId } from '../token-user.js'
 import { positiveInt, validateBody } from '../validate.js'
 import { ok } from './page.js'
 import { searchTerm } from './search-term.js'
@@ -86,7 +87,7 @@ export function personRoutes(app: FastifyInstance, store: SandboxStore) {
     const person: StoredPerson = {
       id: store.nextId('person'),
       name: body.name,
-      owner_id: body.owner_id ?? null,
+      owner_id: body.owner_id ?? tokenUserId(store, request),
       org_id: body.org_id ?? null,
       label_ids: body.label_ids ?? [],
       emails: body.emails ?? [],

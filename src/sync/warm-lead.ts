@@ -1,0 +1,182 @@
+import { sql } from 'drizzle-orm'
+import { rows } from '../db/database.js'
+import type { PipedriveAccount } from '../pipedrive/account.js'
+import type { SyncDeps } from './deps.js'
+import { accountFor, pipedriveUserIdFor } from './owner.js'
+import { releaseWaitingActivities } from './waiting-activities.js'
+
+export type WarmLeadOutcome =
+  | { kind: 'missing' }
+  | { kind: 'not_warm' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'synced'; personId: number; orgId: number | null; warnings: string[] }
+
+interface ContactRow {
+  id: string
+  name: string
+  email: string | null
+  phone: string | null
+  warmness_score: number
+  owner_id: string
+  owner_email: string
+  owner_name: string | null
+  organization_id: string | null
+  pipedrive_person_id: number | null
+  pipedrive_org_id: number | null
+  org_name: string | null
+  org_industry: string | null
+  org_country: string | null
+  org_pipedrive_id: number | null
+}
+
+async function loadContact(deps: SyncDeps, contactId: string): Promise<ContactRow | undefined> {
+  const [row] = await rows<ContactRow>(
+    deps.db,
+    sql`select c.id, c.name, c.email, c.phone, c.warmness_score, c.owner_id, c.owner_email, c.owner_name,
+               c.organization_id, c.pipedrive_person_id, c.pipedrive_org_id,
+               o.name as org_name, o.industry as org_industry, o.country as org_country,
+               o.pipedrive_org_id as org_pipedrive_id
+        from contacts c left join organizations o on o.id = c.organization_id
+        where c.id = ${contactId}`
+  )
+  return row
+}
+
+async function setState(
+  deps: SyncDeps,
+  contactId: string,
+  state: string,
+  note: string | null
+): Promise<void> {
+  await deps.db.execute(sql`
+    update contacts set sync_state = ${state}, warning = ${note}, updated_at = now() where id = ${contactId}`)
+}
+
+/** Linking is one transaction: the ids, the state, and the activities that waited for this person. */
+async function storeLink(
+  deps: SyncDeps,
+  contactId: string,
+  personId: number,
+  orgId: number | null,
+  warning: string | null
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`
+      update contacts set pipedrive_person_id = ${personId},
+        pipedrive_org_id = coalesce(${orgId}::integer, pipedrive_org_id),
+        sync_state = 'synced', warning = ${warning}, last_error = null, updated_at = now()
+      where id = ${contactId}`)
+    await releaseWaitingActivities(tx, contactId)
+  })
+  deps.notify()
+}
+
+/** Step 1: a known id, else the organization with exactly this name, else a new one — stored at once. */
+async function resolveOrganization(
+  deps: SyncDeps,
+  account: PipedriveAccount,
+  contact: ContactRow,
+  warnings: string[],
+  signal: AbortSignal
+): Promise<number | null> {
+  if (contact.organization_id === null || contact.org_name === null) return null
+  if (contact.org_pipedrive_id !== null) return contact.org_pipedrive_id
+  const found = await account.findOrganizationByName(contact.org_name, { signal })
+  let orgId: number
+  if (found) {
+    orgId = found.id
+  } else {
+    const created = await account.createOrganization(
+      {
+        name: contact.org_name,
+        ...(contact.org_industry ? { industry: contact.org_industry } : {}),
+        ...(contact.org_country ? { country: contact.org_country } : {})
+      },
+      { signal }
+    )
+    orgId = created.id
+    warnings.push(...created.warnings)
+  }
+  // Stored before the next call: a failure later in this round must not create the organization again.
+  await deps.db.execute(sql`
+    update organizations set pipedrive_org_id = ${orgId}, updated_at = now()
+    where id = ${contact.organization_id} and pipedrive_org_id is null`)
+  await deps.db.execute(sql`update contacts set pipedrive_org_id = ${orgId} where id = ${contact.id}`)
+  return orgId
+}
+
+/**
+ * Feature 1 (CONTRACT §2): organization → owner → label → person, each remote id stored as soon
+ * as it exists. Runs inside the contact's job, so one contact is never synced twice at once. A
+ * person is found by exact email before one is created; a contact without email cannot be looked
+ * up, and duplicates are then ruled out by the stored mapping (checked first, every round) and the
+ * per-contact serialisation — and a create whose outcome is unknown is not repeated (the job dies
+ * for an operator to check).
+ */
+export async function syncWarmLead(
+  deps: SyncDeps,
+  contactId: string,
+  signal: AbortSignal
+): Promise<WarmLeadOutcome> {
+  const contact = await loadContact(deps, contactId)
+  if (!contact) return { kind: 'missing' }
+  if (contact.pipedrive_person_id !== null) {
+    // Known person (given by the CRM or linked before): nothing is written to Pipedrive.
+    await storeLink(deps, contact.id, contact.pipedrive_person_id, contact.org_pipedrive_id, null)
+    return {
+      kind: 'synced',
+      personId: contact.pipedrive_person_id,
+      orgId: contact.pipedrive_org_id,
+      warnings: []
+    }
+  }
+  if (contact.warmness_score < deps.config.WARM_LEAD_THRESHOLD) {
+    await setState(deps, contact.id, 'not_warm', null)
+    return { kind: 'not_warm' }
+  }
+  const choice = await accountFor(deps, contact.owner_email)
+  if (!choice) {
+    const reason = `no Pipedrive token for owner ${contact.owner_email}: set PIPEDRIVE_API_TOKEN or the owner's token with setup-user`
+    await setState(deps, contact.id, 'skipped', reason)
+    return { kind: 'skipped', reason }
+  }
+  const { account } = choice
+  const warnings: string[] = []
+
+  const orgId = await resolveOrganization(deps, account, contact, warnings, signal)
+  const owner = await pipedriveUserIdFor(
+    deps,
+    account,
+    { email: contact.owner_email, id: contact.owner_id, name: contact.owner_name },
+    signal
+  )
+  if (owner.warning) warnings.push(owner.warning)
+  const labelId = await account.labelId(deps.config.WARM_LEAD_LABEL)
+
+  let personId: number | undefined
+  if (contact.email) {
+    const existing = await account.findPersonByEmail(contact.email, { signal })
+    if (existing) {
+      // Someone else's person: link it and add our label, leaving its owner, org and data alone.
+      await account.addLabelToPerson(existing.id, labelId, { signal })
+      personId = existing.id
+    }
+  }
+  if (personId === undefined) {
+    const created = await account.createPerson(
+      {
+        name: contact.name,
+        ...(contact.email ? { email: contact.email } : {}),
+        ...(contact.phone ? { phone: contact.phone } : {}),
+        ...(owner.userId !== null ? { ownerId: owner.userId } : {}),
+        ...(orgId !== null ? { orgId } : {}),
+        labelIds: [labelId]
+      },
+      { signal }
+    )
+    personId = created.id
+  }
+  for (const warning of warnings) deps.log.warn({ contactId: contact.id }, warning)
+  await storeLink(deps, contact.id, personId, orgId, warnings.length > 0 ? warnings.join('; ') : null)
+  return { kind: 'synced', personId, orgId, warnings }
+}

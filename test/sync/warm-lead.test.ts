@@ -1,0 +1,242 @@
+import { sql } from 'drizzle-orm'
+import t from 'tap'
+import { rows } from '../../src/db/database.js'
+import {
+  build,
+  contactEvent,
+  eventually,
+  postWebhook,
+  sandboxConfig,
+  TEST_OPERATOR_KEY,
+  testDatabase,
+  testSandbox,
+  uid
+} from '../helper.js'
+
+const database = await testDatabase(t)
+const sandbox = await testSandbox(t)
+const app = await build(t, database, { config: sandboxConfig(sandbox), pollIntervalMs: 20 })
+const headers = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
+
+interface Status {
+  state: string
+  pipedrivePersonId?: string
+  pipedriveOrgId?: string
+  warning?: string
+  lastError?: string
+  attempts: number
+}
+const status = async (id: string): Promise<Status> =>
+  (await app.inject({ url: `/api/contacts/${id}/sync-status`, headers })).json()
+const settled = (id: string, states = ['synced', 'not_warm', 'skipped', 'dead']) =>
+  eventually(async () => {
+    const s = await status(id)
+    return states.includes(s.state) ? s : undefined
+  }, 20_000)
+const personsWithEmail = (email: string) =>
+  sandbox.store.persons.filter((p) => p.emails.some((e) => e.value.toLowerCase() === email.toLowerCase()))
+const orgsNamed = (name: string) => sandbox.store.organizations.filter((o) => o.name === name)
+const labelOptions = () => sandbox.store.labelField().options ?? []
+/** Seeds the sandbox through its own API, as another Pipedrive user would. */
+async function seed<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-token': sandbox.token },
+    body: JSON.stringify(body)
+  })
+  return ((await response.json()) as { data: T }).data
+}
+/** Pipedrive requests made while `run` ran (the sandbox's own log). */
+async function callsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const before = sandbox.requests.length
+  await run()
+  return sandbox.requests.slice(before).map((r) => `${r.method} ${r.path}`)
+}
+
+t.test('a warm contact gets organization, owner, label and person, and the ids are kept', async (t) => {
+  const email = `${uid('ada')}@engines.example`
+  const orgName = uid('Analytical Engines')
+  const event = contactEvent({
+    email,
+    organization: { id: uid('o'), name: orgName, industry: 'Computing', country: 'GB' }
+  })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.state, 'synced')
+  const [person] = personsWithEmail(email)
+  const [org] = orgsNamed(orgName)
+  t.ok(person && org, 'person and organization exist in Pipedrive')
+  t.equal(s.pipedrivePersonId, String(person?.id))
+  t.equal(s.pipedriveOrgId, String(org?.id))
+  t.equal(person?.org_id, org?.id, 'the person belongs to the organization')
+  t.equal(person?.owner_id, 1001, 'owner resolved by email (owner@crm.example)')
+  t.same(person?.phones.map((p) => p.value), ['+44 20 7946 0000'])
+  const warmLabel = labelOptions().find((o) => o.label.toLowerCase() === 'warm lead')
+  t.same(person?.label_ids, [warmLabel?.id], 'the existing "Warm lead" label, not a new one')
+  t.equal(
+    labelOptions().filter((o) => o.label.toLowerCase() === 'warm lead').length,
+    1,
+    'no second Warm Lead label'
+  )
+  t.same(org?.address, { value: 'GB', country: 'GB' }, 'country in the address')
+  t.equal(Object.values(org?.custom_fields ?? {})[0], 'Computing', 'industry in the Industry field')
+  const [user] = await rows<{ pipedrive_user_id: number }>(
+    app.db,
+    sql`select pipedrive_user_id from users where email = 'owner@crm.example'`
+  )
+  t.equal(user?.pipedrive_user_id, 1001, 'the owner id is cached in the users table')
+})
+
+t.test('a cold contact causes no Pipedrive call; it syncs once it turns warm', async (t) => {
+  const id = uid('c')
+  const email = `${uid('cold')}@example.com`
+  const calls = await callsDuring(async () => {
+    await postWebhook(app, contactEvent({ id, email, warmnessScore: 3, updatedAt: '2026-11-24T10:00:00Z' }))
+    await settled(id, ['not_warm'])
+  })
+  t.same(calls, [])
+  t.equal(personsWithEmail(email).length, 0)
+  await postWebhook(app, contactEvent({ id, email, warmnessScore: 4.5, updatedAt: '2026-11-24T11:00:00Z' }))
+  t.equal((await settled(id)).state, 'synced')
+  t.equal(personsWithEmail(email).length, 1)
+})
+
+t.test('a person found by email is linked and labelled, keeping its owner and labels', async (t) => {
+  const email = `${uid('known')}@example.com`
+  const existing = await seed<{ id: number }>('/api/v2/persons', {
+    name: 'Known Person',
+    emails: [{ value: email.toUpperCase(), primary: true, label: 'work' }],
+    owner_id: 1002,
+    label_ids: [labelOptions()[0]?.id ?? 0]
+  })
+  const event = contactEvent({ email, organization: null })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.pipedrivePersonId, String(existing.id), 'linked, not created')
+  t.equal(personsWithEmail(email).length, 1, 'no duplicate')
+  const person = sandbox.store.persons.find((p) => p.id === existing.id)
+  t.equal(person?.owner_id, 1002, 'its owner is left as it was')
+  t.equal(person?.label_ids.length, 2, 'the label is added to the ones it had')
+})
+
+t.test('an organization with the same name (ignoring case and spaces) is reused', async (t) => {
+  const name = uid('Looms Inc')
+  const existing = await seed<{ id: number }>('/api/v2/organizations', { name })
+  const event = contactEvent({ organization: { id: uid('o'), name: `  ${name.toUpperCase()} ` } })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.pipedriveOrgId, String(existing.id))
+  t.equal(sandbox.store.organizations.filter((o) => o.name.toLowerCase() === name.toLowerCase()).length, 1)
+})
+
+t.test('calls per record: new org ≤ 4, known org ≤ 2 once user and label are cached', async (t) => {
+  const newOrg = contactEvent({
+    email: `${uid('n')}@example.com`,
+    organization: { id: uid('o'), name: uid('New Org') }
+  })
+  const newOrgCalls = await callsDuring(async () => {
+    await postWebhook(app, newOrg)
+    await settled(newOrg.data.id)
+  })
+  t.ok(newOrgCalls.length <= 4, `new organization: ${newOrgCalls.join(', ')}`)
+  const knownOrg = contactEvent({
+    email: `${uid('k')}@example.com`,
+    organization: { id: uid('o'), name: 'Whatever', pipedriveOrgId: Number(newOrgCalls.length > 0 ? 1 : 1) }
+  })
+  const knownOrgCalls = await callsDuring(async () => {
+    await postWebhook(app, knownOrg)
+    await settled(knownOrg.data.id)
+  })
+  t.ok(knownOrgCalls.length <= 2, `known organization: ${knownOrgCalls.join(', ')}`)
+  t.notOk(knownOrgCalls.some((c) => c.includes('/organizations')), 'a known organization id is used as it is')
+})
+
+t.test('a pipedrivePersonId from the CRM is stored and nothing is written to Pipedrive', async (t) => {
+  const event = contactEvent({ pipedrivePersonId: 424242 })
+  const calls = await callsDuring(async () => {
+    await postWebhook(app, event)
+    await settled(event.data.id)
+  })
+  t.same(calls, [])
+  t.equal((await status(event.data.id)).pipedrivePersonId, '424242')
+})
+
+t.test('an owner without an active Pipedrive user: created without owner, with a warning', async (t) => {
+  const email = `${uid('orphan')}@example.com`
+  const event = contactEvent({ email, owner: { id: 'u_gone', email: 'former@crm.example' }, organization: null })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.state, 'synced')
+  t.match(s.warning, /no active Pipedrive user has the email former@crm.example/)
+  t.equal(personsWithEmail(email)[0]?.owner_id, 1001, 'Pipedrive made the token user the owner')
+})
+
+t.test('a failure after the organization: the retry reuses it, one person in the end', async (t) => {
+  const email = `${uid('retry')}@example.com`
+  const orgName = uid('Retry Org')
+  sandbox.faults.set({ failNext: { count: 4, status: 503, method: 'POST', path: '/api/v2/persons' } })
+  t.teardown(() => sandbox.faults.clear())
+  const event = contactEvent({ email, organization: { id: uid('o'), name: orgName } })
+  await postWebhook(app, event)
+  const retrying = await settled(event.data.id, ['retrying'])
+  t.match(retrying.lastError, /503/)
+  t.equal(retrying.pipedriveOrgId, String(orgsNamed(orgName)[0]?.id), 'the org id was stored at once')
+  await app.db.execute(sql`update jobs set run_at = now() where entity_id = ${event.data.id} and state = 'retrying'`)
+  app.jobs.notify()
+  const s = await settled(event.data.id)
+  t.equal(s.state, 'synced')
+  t.equal(s.attempts, 2)
+  t.equal(orgsNamed(orgName).length, 1, 'one organization')
+  t.equal(personsWithEmail(email).length, 1, 'one person')
+})
+
+t.test('an answer lost after the person was created: still one person', async (t) => {
+  const email = `${uid('lost')}@example.com`
+  sandbox.faults.set({ dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/persons' } })
+  t.teardown(() => sandbox.faults.clear())
+  const event = contactEvent({ email, organization: null })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.state, 'synced')
+  t.equal(personsWithEmail(email).length, 1)
+  t.equal(s.pipedrivePersonId, String(personsWithEmail(email)[0]?.id))
+})
+
+t.test('20 events for one contact at once: one person', async (t) => {
+  const id = uid('c')
+  const email = `${uid('burst')}@example.com`
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      postWebhook(app, contactEvent({ id, email, name: `Burst ${i}`, updatedAt: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString() }))
+    )
+  )
+  t.equal((await settled(id)).state, 'synced')
+  t.equal(personsWithEmail(email).length, 1)
+})
+
+t.test('a contact without email is created once, however often it is updated', async (t) => {
+  const id = uid('c')
+  const name = uid('No Email')
+  await postWebhook(app, contactEvent({ id, name, email: null, updatedAt: '2026-11-24T10:00:00Z' }))
+  await settled(id)
+  await postWebhook(app, contactEvent({ id, name, email: null, updatedAt: '2026-11-24T10:05:00Z' }))
+  await eventually(async () => {
+    const [job] = await rows<{ n: number }>(
+      app.db,
+      sql`select count(*)::int as n from jobs where entity_id = ${id} and state <> 'done'`
+    )
+    return job?.n === 0
+  })
+  t.equal(sandbox.store.persons.filter((p) => p.name === name).length, 1)
+})
+
+t.test('a 400 from Pipedrive is not retried: dead at once with what Pipedrive said', async (t) => {
+  sandbox.faults.set({ failNext: { count: 1, status: 400, message: 'Name is too long', method: 'POST', path: '/api/v2/persons' } })
+  t.teardown(() => sandbox.faults.clear())
+  const event = contactEvent({ email: `${uid('bad')}@example.com`, organization: null })
+  await postWebhook(app, event)
+  const s = await settled(event.data.id)
+  t.equal(s.state, 'dead')
+  t.equal(s.attempts, 1)
+  t.match(s.lastError, /400.*Name is too long/)
+})
