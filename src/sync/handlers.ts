@@ -1,5 +1,6 @@
 import { JOB_TYPES } from '../jobs/job-types.js'
 import type { JobHandler } from '../jobs/worker.js'
+import { replicateActivity } from './activity-replication.js'
 import type { SyncDeps } from './deps.js'
 import { toJobError } from './job-errors.js'
 import { syncWarmLead } from './warm-lead.js'
@@ -20,6 +21,7 @@ function handler(
 /** The service's job handlers, by job type. */
 export function syncHandlers(deps: SyncDeps): Record<string, JobHandler> {
   return {
-    [JOB_TYPES.contactSync]: handler(syncWarmLead, deps)
+    [JOB_TYPES.contactSync]: handler(syncWarmLead, deps),
+    [JOB_TYPES.activityReplicate]: handler(replicateActivity, deps)
   }
 }

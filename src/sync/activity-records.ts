@@ -1,0 +1,142 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm'
+import type { Database, Executor } from '../db/database.js'
+import { activities, contacts, organizations } from '../db/schema.js'
+
+/**
+ * The activity row as replication reads and writes it. `state` beyond the status model's values:
+ * `sending` marks that a create may have been sent (set before the first one), so every later
+ * round looks in Pipedrive before creating — also after a crash that lost the attempt count.
+ * The status read model shows it as `pending` (or the job's `retrying`/`dead`).
+ */
+export const SENDING_STATE = 'sending'
+
+export type ActivityRow = typeof activities.$inferSelect
+
+const contactLink = {
+  pipedrivePersonId: contacts.pipedrivePersonId,
+  ownerId: contacts.ownerId,
+  ownerEmail: contacts.ownerEmail,
+  ownerName: contacts.ownerName
+}
+
+export type ContactLink = Pick<typeof contacts.$inferSelect, keyof typeof contactLink>
+
+export interface ReplicationSubject {
+  activity: ActivityRow
+  /** Null when the CRM sent the activity before (or without) its contact. */
+  contact: ContactLink | null
+  /**
+   * The contact's organization in Pipedrive: linked by the warm-lead sync, else the id the CRM
+   * gave with the organization (stored before that sync has run).
+   */
+  pipedriveOrgId: number | null
+}
+
+export async function loadReplicationSubject(
+  db: Executor,
+  activityId: string
+): Promise<ReplicationSubject | undefined> {
+  const [row] = await db
+    .select({
+      activity: activities,
+      contact: contactLink,
+      pipedriveOrgId: sql<
+        number | null
+      >`coalesce(${contacts.pipedriveOrgId}, ${organizations.pipedriveOrgId})`.mapWith(Number)
+    })
+    .from(activities)
+    .leftJoin(contacts, eq(contacts.id, activities.contactId))
+    .leftJoin(organizations, eq(organizations.id, contacts.organizationId))
+    .where(eq(activities.id, activityId))
+  return row
+}
+
+/**
+ * Parks the activity until its contact gets a person. The contact row is locked (share) first:
+ * the warm-lead sync updates that row in the transaction that releases waiting activities, so
+ * either it committed before (we see the person and go on) or it waits for us and then finds
+ * this activity waiting. Without the lock, a person linked between our read and our write would
+ * leave the activity waiting forever. False when the person arrived meanwhile (not parked).
+ */
+export async function parkUntilPerson(db: Database, activityId: string, contactId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [contact] = await tx
+      .select({ pipedrivePersonId: contacts.pipedrivePersonId })
+      .from(contacts)
+      .where(eq(contacts.id, contactId))
+      .for('share')
+    if (contact?.pipedrivePersonId != null) return false
+    await tx
+      .update(activities)
+      .set({ state: 'waiting_for_person', updatedAt: sql`now()` })
+      .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    return true
+  })
+}
+
+export async function markSkipped(db: Executor, activityId: string, reason: string): Promise<void> {
+  await db
+    .update(activities)
+    .set({ state: 'skipped', lastError: reason, updatedAt: sql`now()` })
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+}
+
+/** False when the activity was replicated meanwhile (nothing may be sent then). */
+export async function markSending(db: Executor, activityId: string): Promise<boolean> {
+  const updated = await db
+    .update(activities)
+    .set({ state: SENDING_STATE, updatedAt: sql`now()` })
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    .returning({ id: activities.id })
+  return updated.length > 0
+}
+
+/** One create call sent (CONTRACT §2: every call counts, refused connections and retries too). */
+export async function recordCreateAttempt(db: Executor, activityId: string, at: Date): Promise<void> {
+  await db
+    .update(activities)
+    .set({
+      pipedriveSyncAttempts: sql`${activities.pipedriveSyncAttempts} + 1`,
+      lastPipedriveSyncAttempt: sql`greatest(${activities.lastPipedriveSyncAttempt}, ${at.toISOString()}::timestamptz)`
+    })
+    .where(eq(activities.id, activityId))
+}
+
+/**
+ * Id, replicated flag and state in one statement. False when another run stored an id first:
+ * the caller reports it (the guard keeps the first id; it never overwrites).
+ */
+export async function storeReplica(
+  db: Executor,
+  activityId: string,
+  pipedriveActivityId: number,
+  warning: string | null
+): Promise<boolean> {
+  const updated = await db
+    .update(activities)
+    .set({
+      pipedriveActivityId,
+      replicatedToPipedrive: true,
+      state: 'synced',
+      lastError: null,
+      warning,
+      updatedAt: sql`now()`
+    })
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    .returning({ id: activities.id })
+  return updated.length > 0
+}
+
+/** Which of these Pipedrive activities already belong to another of our activities. */
+export async function claimedElsewhere(
+  db: Executor,
+  pipedriveActivityIds: number[],
+  activityId: string
+): Promise<Set<number>> {
+  if (pipedriveActivityIds.length === 0) return new Set()
+  const claimed = await db
+    .select({ id: activities.pipedriveActivityId })
+    .from(activities)
+    .where(and(inArray(activities.pipedriveActivityId, pipedriveActivityIds), ne(activities.id, activityId)))
+  return new Set(claimed.flatMap((row) => (row.id === null ? [] : [row.id])))
+}

@@ -1,0 +1,201 @@
+import { PermanentJobError } from '../jobs/worker.js'
+import type { NewActivityInput } from '../pipedrive/activities.js'
+import type { AttemptInfo } from '../pipedrive/client.js'
+import { findReplica } from './activity-lookup.js'
+import { mapActivityType } from './activity-mapping.js'
+import { activityOwnerId, ownerCandidates } from './activity-owner.js'
+import {
+  type ActivityRow,
+  loadReplicationSubject,
+  markSending,
+  markSkipped,
+  parkUntilPerson,
+  type ReplicationSubject,
+  recordCreateAttempt,
+  SENDING_STATE,
+  storeReplica
+} from './activity-records.js'
+import type { SyncDeps } from './deps.js'
+import { InvalidDueAtError, pipedriveDue, pipedriveDuration } from './due-time.js'
+import { accountFor } from './owner.js'
+
+export type ReplicationOutcome =
+  | { kind: 'missing' }
+  | { kind: 'already'; pipedriveActivityId: number | null }
+  | { kind: 'waiting_for_person' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'synced'; pipedriveActivityId: number; created: boolean; warnings: string[] }
+
+/**
+ * A create was sent, its answer never came, and the person's activities show nothing that
+ * matches yet. Thrown (retryable) rather than creating again at once: the next round looks
+ * again before it creates, which also gives a just-made record time to become listable.
+ */
+export class ActivityOutcomeUnknownError extends Error {
+  constructor(activityId: string) {
+    super(`activity ${activityId}: a create may have reached Pipedrive; looking again before creating`)
+    this.name = 'ActivityOutcomeUnknownError'
+  }
+}
+
+/**
+ * Replicates one stored activity to Pipedrive (CONTRACT §2, the `activity.replicate` job).
+ *
+ * Exactly one Pipedrive activity per CRM activity, whatever is retried or redelivered:
+ * - replicated already → nothing (the id is stored with the flag in one guarded statement);
+ * - the jobs of one contact never run concurrently (serial key), so two runs never race;
+ * - unknown outcome (the create was sent, the answer lost: timeout, reset, 5xx): we never
+ *   create blindly again. The activity is marked `sending` before its first create, and any
+ *   later attempt — an in-line retry, the next round, a run after a crash — first lists the
+ *   person's activities and adopts one with the same subject, type, due date and time that no
+ *   other activity of ours owns. Found → stored as ours. Not found → created. The look-up
+ *   failing → the round fails and the queue retries later: "could not look" never means
+ *   "not there". Giving up instead (dead at once) would leave an activity for an operator on
+ *   every lost answer; creating without looking risks the duplicate CONTRACT §1 forbids.
+ *   What remains: an activity someone entered by hand in Pipedrive with the same subject, type,
+ *   person and minute as ours, while our create's answer was lost, is adopted instead of
+ *   ours being created — the same record in every respect Pipedrive lets us compare.
+ */
+export async function replicateActivity(
+  deps: SyncDeps,
+  activityId: string,
+  signal: AbortSignal
+): Promise<ReplicationOutcome> {
+  let subject = await loadReplicationSubject(deps.db, activityId)
+  if (!subject) return { kind: 'missing' }
+  if (!hasPerson(subject)) {
+    if (await parkUntilPerson(deps.db, subject.activity.id, subject.activity.contactId)) {
+      return { kind: 'waiting_for_person' }
+    }
+    // Linked between our read and the lock: read again with the person.
+    subject = await loadReplicationSubject(deps.db, activityId)
+    if (!subject) return { kind: 'missing' }
+  }
+  const { activity, contact } = subject
+  if (activity.replicatedToPipedrive) {
+    return { kind: 'already', pipedriveActivityId: activity.pipedriveActivityId }
+  }
+  // The mapping wins over the payload: the service's own link is the one it keeps current.
+  const personId = contact?.pipedrivePersonId ?? activity.payloadPersonId
+  if (personId === null) return { kind: 'waiting_for_person' }
+
+  const owners = ownerCandidates(activity, contact)
+  // No owner at all (no contact, none on the activity): '' matches no user → the company token.
+  const choice = await accountFor(deps, owners[0]?.email ?? '')
+  if (!choice) {
+    const reason = 'no Pipedrive token: the owner has none stored and PIPEDRIVE_API_TOKEN is not set'
+    await markSkipped(deps.db, activity.id, reason)
+    return { kind: 'skipped', reason }
+  }
+  const { account } = choice
+
+  const warnings: string[] = []
+  const mapped = mapActivityType(activity.type)
+  if (mapped.warning) warnings.push(mapped.warning)
+  const chosen = await account.chooseActivityType(mapped.key)
+  if (chosen.warning) warnings.push(chosen.warning)
+  const owner = await activityOwnerId(deps, account, owners, signal)
+  if (owner.warning) warnings.push(owner.warning)
+
+  const input = activityInput(activity, subject.pipedriveOrgId, personId, chosen.type, owner.ownerId)
+  const warning = warnings.length > 0 ? warnings.join('; ') : null
+
+  if (activity.state === SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
+    const found = await findReplica(deps.db, account, activity.id, input, signal)
+    if (found !== undefined) return stored(deps, activity.id, found, false, warnings, warning)
+  }
+  if (!(await markSending(deps.db, activity.id))) return { kind: 'already', pipedriveActivityId: null }
+
+  const attempts = attemptRecorder(deps, activity.id)
+  let result: { id: number; created: boolean }
+  try {
+    result = await account.createActivity(input, { onAttempt: attempts.record, signal })
+  } finally {
+    await attempts.settled()
+  }
+  if (result.created) return stored(deps, activity.id, result.id, true, warnings, warning)
+
+  // The client's own look-up (after an in-line retry) matches by date only and cannot know our
+  // other activities: its find is re-checked by ours before it is stored.
+  const found = await findReplica(deps.db, account, activity.id, input, signal)
+  if (found === undefined) throw new ActivityOutcomeUnknownError(activity.id)
+  return stored(deps, activity.id, found, false, warnings, warning)
+}
+
+function hasPerson({ activity, contact }: ReplicationSubject): boolean {
+  return (
+    activity.replicatedToPipedrive || contact?.pipedrivePersonId != null || activity.payloadPersonId !== null
+  )
+}
+
+function activityInput(
+  activity: ActivityRow,
+  orgId: number | null,
+  personId: number,
+  type: string,
+  ownerId: number | undefined
+): NewActivityInput {
+  let due: ReturnType<typeof pipedriveDue>
+  try {
+    due = pipedriveDue(activity.dueAt)
+  } catch (error) {
+    // Stored data that can never be sent: retrying cannot help.
+    if (error instanceof InvalidDueAtError) throw new PermanentJobError(error.message)
+    throw error
+  }
+  const duration = pipedriveDuration(activity.durationMinutes)
+  return {
+    subject: activity.subject,
+    type,
+    personId,
+    done: activity.done,
+    ...(ownerId === undefined ? {} : { ownerId }),
+    ...(orgId === null ? {} : { orgId }),
+    ...due,
+    ...(duration === undefined ? {} : { duration }),
+    ...(activity.note ? { note: activity.note } : {})
+  }
+}
+
+/**
+ * `onAttempt` is synchronous and fires after each create call; the counter updates run in
+ * order behind it and are awaited before the round ends, so a round never finishes (or
+ * fails) with its attempts unrecorded.
+ */
+function attemptRecorder(deps: SyncDeps, activityId: string) {
+  let chain: Promise<void> = Promise.resolve()
+  let failure: unknown
+  return {
+    record: (info: AttemptInfo) => {
+      chain = chain
+        .then(() => recordCreateAttempt(deps.db, activityId, info.startedAt))
+        .catch((error: unknown) => {
+          failure ??= error
+        })
+    },
+    async settled() {
+      await chain
+      if (failure) deps.log.warn({ activityId, err: (failure as Error).message }, 'attempt count not stored')
+    }
+  }
+}
+
+async function stored(
+  deps: SyncDeps,
+  activityId: string,
+  pipedriveActivityId: number,
+  created: boolean,
+  warnings: string[],
+  warning: string | null
+): Promise<ReplicationOutcome> {
+  if (!(await storeReplica(deps.db, activityId, pipedriveActivityId, warning))) {
+    // Cannot happen while one contact's jobs run one at a time; loud if it ever does.
+    deps.log.error(
+      { activityId, pipedriveActivityId },
+      'activity was replicated by another run meanwhile; this Pipedrive activity is not linked'
+    )
+    return { kind: 'already', pipedriveActivityId: null }
+  }
+  for (const text of warnings) deps.log.warn({ activityId }, text)
+  return { kind: 'synced', pipedriveActivityId, created, warnings }
+}
