@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
 import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, {
@@ -10,14 +9,17 @@ import Fastify, {
 } from 'fastify'
 import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/database.js'
-import { statusFor } from './errors.js'
+import { sendHttpError } from './errors.js'
 import type { JobHandler } from './jobs/worker.js'
 import jobsPlugin from './plugins/app/jobs.js'
 import pipedrivePlugin from './plugins/app/pipedrive.js'
 import configPlugin from './plugins/external/config.js'
 import databasePlugin from './plugins/external/database.js'
+import metricsPlugin from './plugins/external/metrics.js'
+import swaggerPlugin from './plugins/external/swagger.js'
 import operatorApi from './routes/api/index.js'
 import healthRoutes from './routes/health/index.js'
+import metricsRoutes from './routes/metrics/index.js'
 import crmWebhookRoutes from './routes/webhooks/crm.js'
 
 export interface BuildAppOptions {
@@ -55,6 +57,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ownsDatabase: options.ownsDatabase ?? true
   })
   await app.register(sensible)
+  // Observability: the OpenAPI collector must see every route; metrics are fed by the plugins below.
+  await app.register(swaggerPlugin)
+  await app.register(metricsPlugin)
   await app.register(pipedrivePlugin)
   await app.register(jobsPlugin, {
     handlers: options.jobHandlers,
@@ -62,13 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pollIntervalMs: options.pollIntervalMs
   })
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const statusCode = statusFor(error)
-    if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
-    // 5xx answers never carry internals; 4xx messages are written for the caller.
-    const message = statusCode >= 500 ? 'Internal Server Error' : error.message
-    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
-  })
+  app.setErrorHandler(sendHttpError)
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       statusCode: 404,
@@ -88,5 +87,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes)
   await app.register(crmWebhookRoutes)
   await app.register(operatorApi)
+  await app.register(metricsRoutes)
   return app
 }

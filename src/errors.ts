@@ -1,4 +1,5 @@
-import type { FastifyError } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { OperatorAuthError } from './routes/api/operator-auth.js'
 import { WebhookPayloadError } from './webhooks/parse-event.js'
 import { WebhookVerificationError } from './webhooks/verify.js'
@@ -9,4 +10,23 @@ export function statusFor(error: FastifyError | Error): number {
   if (error instanceof WebhookPayloadError) return 400
   const status = (error as FastifyError).statusCode
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500
+}
+
+/** `{ statusCode, error, message }`; 5xx answers never carry internals, 4xx messages are for the caller. */
+export function sendHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const statusCode = statusFor(error)
+  if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
+  const message = statusCode >= 500 ? 'Internal Server Error' : error.message
+  return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
+}
+
+/**
+ * Operator API flavour: a bad request is `{ success: false, error }` like its other failures
+ * (CONTRACT §3); authentication and rate-limit answers keep the standard shape.
+ */
+export function sendOperatorError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (statusFor(error) === 400) {
+    return reply.code(400).send({ success: false, error: error.message })
+  }
+  return sendHttpError(error, request, reply)
 }

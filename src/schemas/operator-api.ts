@@ -43,3 +43,27 @@ export const ActivitySyncStatus = Type.Object({
 
 export type ContactSyncStatusT = Static<typeof ContactSyncStatus>
 export type ActivitySyncStatusT = Static<typeof ActivitySyncStatus>
+
+export const CheckWarmLeadBody = Type.Union([Type.Object({ contactId: Type.Optional(IdParam) }), Type.Null()])
+
+export const CheckWarmLeadResult = Type.Object({
+  success: Type.Literal(true),
+  isWarmLead: Type.Boolean(),
+  pipedrivePersonId: Type.Optional(PipedriveIdString),
+  pipedriveOrgId: Type.Optional(PipedriveIdString),
+  queued: Type.Optional(Type.Boolean()),
+  state: ContactState,
+  warning: Type.Optional(Type.String())
+})
+
+export const SetupUserBody = Type.Object({
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  apiToken: Type.Optional(Type.String({ minLength: 1, maxLength: 512 }))
+})
+
+export const SetupUserResult = Type.Object({
+  success: Type.Literal(true),
+  pipedriveUserId: Type.Integer()
+})
+
+export type CheckWarmLeadResultT = Static<typeof CheckWarmLeadResult>

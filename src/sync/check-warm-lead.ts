@@ -1,0 +1,45 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'drizzle-orm'
+import { type Database, rows } from '../db/database.js'
+import { JOB_TYPES } from '../jobs/job-types.js'
+import { enqueue } from '../jobs/queue.js'
+
+/** How long check-warm-lead waits for the sync before answering `queued` (CONTRACT §3). */
+export const CHECK_WAIT_MS = 5_000
+const POLL_INTERVAL_MS = 50
+
+/**
+ * Puts the contact's sync at the front: a retrying job runs now, a dead one is queued again, and
+ * otherwise a job is added. The work itself still runs in the queue, so it never races a queued
+ * job of the same contact (here or in another process).
+ */
+export async function queueContactSyncNow(db: Database, contactId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      update jobs set run_at = now(), updated_at = now()
+      where type = ${JOB_TYPES.contactSync} and entity_id = ${contactId} and state in ('pending', 'retrying')`)
+    await enqueue(tx, { type: JOB_TYPES.contactSync, entityId: contactId, serialKey: contactId })
+  })
+}
+
+/**
+ * Waits until the contact's latest job has finished a round (done, retrying or dead), or until
+ * `timeoutMs`. Returns whether it finished. Polls the database, so a job run by another instance counts.
+ */
+export async function waitForContactSync(
+  db: Database,
+  contactId: string,
+  timeoutMs: number
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const [job] = await rows<{ state: string }>(
+      db,
+      sql`select state from jobs where type = ${JOB_TYPES.contactSync} and entity_id = ${contactId}
+          order by id desc limit 1`
+    )
+    if (!job || (job.state !== 'pending' && job.state !== 'running')) return true
+    if (Date.now() >= deadline) return false
+    await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())))
+  }
+}
