@@ -70,7 +70,10 @@ t.test('a warm contact gets organization, owner, label and person, and the ids a
   t.equal(s.pipedriveOrgId, String(org?.id))
   t.equal(person?.org_id, org?.id, 'the person belongs to the organization')
   t.equal(person?.owner_id, 1001, 'owner resolved by email (owner@crm.example)')
-  t.same(person?.phones.map((p) => p.value), ['+44 20 7946 0000'])
+  t.same(
+    person?.phones.map((p) => p.value),
+    ['+44 20 7946 0000']
+  )
   const warmLabel = labelOptions().find((o) => o.label.toLowerCase() === 'warm lead')
   t.same(person?.label_ids, [warmLabel?.id], 'the existing "Warm lead" label, not a new one')
   t.equal(
@@ -148,7 +151,10 @@ t.test('calls per record: new org ≤ 4, known org ≤ 2 once user and label are
     await settled(knownOrg.data.id)
   })
   t.ok(knownOrgCalls.length <= 2, `known organization: ${knownOrgCalls.join(', ')}`)
-  t.notOk(knownOrgCalls.some((c) => c.includes('/organizations')), 'a known organization id is used as it is')
+  t.notOk(
+    knownOrgCalls.some((c) => c.includes('/organizations')),
+    'a known organization id is used as it is'
+  )
 })
 
 t.test('a pipedrivePersonId from the CRM is stored and nothing is written to Pipedrive', async (t) => {
@@ -163,7 +169,11 @@ t.test('a pipedrivePersonId from the CRM is stored and nothing is written to Pip
 
 t.test('an owner without an active Pipedrive user: created without owner, with a warning', async (t) => {
   const email = `${uid('orphan')}@example.com`
-  const event = contactEvent({ email, owner: { id: 'u_gone', email: 'former@crm.example' }, organization: null })
+  const event = contactEvent({
+    email,
+    owner: { id: 'u_gone', email: 'former@crm.example' },
+    organization: null
+  })
   await postWebhook(app, event)
   const s = await settled(event.data.id)
   t.equal(s.state, 'synced')
@@ -181,7 +191,9 @@ t.test('a failure after the organization: the retry reuses it, one person in the
   const retrying = await settled(event.data.id, ['retrying'])
   t.match(retrying.lastError, /503/)
   t.equal(retrying.pipedriveOrgId, String(orgsNamed(orgName)[0]?.id), 'the org id was stored at once')
-  await app.db.execute(sql`update jobs set run_at = now() where entity_id = ${event.data.id} and state = 'retrying'`)
+  await app.db.execute(
+    sql`update jobs set run_at = now() where entity_id = ${event.data.id} and state = 'retrying'`
+  )
   app.jobs.notify()
   const s = await settled(event.data.id)
   t.equal(s.state, 'synced')
@@ -207,7 +219,15 @@ t.test('20 events for one contact at once: one person', async (t) => {
   const email = `${uid('burst')}@example.com`
   await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
-      postWebhook(app, contactEvent({ id, email, name: `Burst ${i}`, updatedAt: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString() }))
+      postWebhook(
+        app,
+        contactEvent({
+          id,
+          email,
+          name: `Burst ${i}`,
+          updatedAt: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString()
+        })
+      )
     )
   )
   t.equal((await settled(id)).state, 'synced')
@@ -231,7 +251,9 @@ t.test('a contact without email is created once, however often it is updated', a
 })
 
 t.test('a 400 from Pipedrive is not retried: dead at once with what Pipedrive said', async (t) => {
-  sandbox.faults.set({ failNext: { count: 1, status: 400, message: 'Name is too long', method: 'POST', path: '/api/v2/persons' } })
+  sandbox.faults.set({
+    failNext: { count: 1, status: 400, message: 'Name is too long', method: 'POST', path: '/api/v2/persons' }
+  })
   t.teardown(() => sandbox.faults.clear())
   const event = contactEvent({ email: `${uid('bad')}@example.com`, organization: null })
   await postWebhook(app, event)
