@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -137,3 +138,51 @@ export const jobs = pgTable(
     index('jobs_failed_idx').on(table.failedAt).where(sql`${table.state} in ('retrying', 'dead')`)
   ]
 )
+
+/**
+ * Callbacks to the CRM (CONTRACT §5), written in the same transaction as the state change they
+ * report; `webhook_id` stays the same across delivery retries.
+ */
+export const callbackOutbox = pgTable(
+  'callback_outbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: text('webhook_id').notNull().unique(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    gaveUpAt: timestamp('gave_up_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt()
+  },
+  (table) => [
+    index('callback_outbox_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`${table.deliveredAt} is null and ${table.gaveUpAt} is null`)
+  ]
+)
+
+/**
+ * The Pipedrive budget of a token shared by every instance: one row per allowed request in a
+ * window. A slot can be taken once its last use is a full window old, so no window ever holds
+ * more requests than there are slots, whichever instance sends them.
+ */
+export const rateSlots = pgTable(
+  'rate_slots',
+  {
+    tokenKey: text('token_key').notNull(),
+    kind: text('kind').notNull(),
+    slot: integer('slot').notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }).notNull().defaultNow()
+  },
+  (table) => [primaryKey({ columns: [table.tokenKey, table.kind, table.slot] })]
+)
+
+/** A token paused by Pipedrive (429 `retry-after`, `x-ratelimit-remaining: 0`), for every instance. */
+export const ratePauses = pgTable('rate_pauses', {
+  tokenKey: text('token_key').primaryKey(),
+  pausedUntil: timestamp('paused_until', { withTimezone: true }).notNull()
+})
