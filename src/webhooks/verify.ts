@@ -6,7 +6,7 @@ export class WebhookVerificationError extends Error {
 }
 
 export const TIMESTAMP_TOLERANCE_SECONDS = 300
-const MAX_WEBHOOK_ID_LENGTH = 256
+export const MAX_WEBHOOK_ID_LENGTH = 256
 const SIGNATURE_BYTES = 32
 
 export interface VerifyInput {

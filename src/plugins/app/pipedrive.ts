@@ -11,10 +11,11 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const connection = createPipedriveConnection(app.config, {
-      logger: app.log.child({ component: 'pipedrive' })
+      logger: app.log.child({ component: 'pipedrive' }),
+      onAttempt: app.metrics.pipedriveAttempt
     })
     app.decorate('pipedrive', connection)
     app.addHook('onClose', () => connection.close())
   },
-  { name: 'pipedrive', dependencies: ['config'] }
+  { name: 'pipedrive', dependencies: ['config', 'metrics'] }
 )

@@ -1,10 +1,14 @@
+import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { recordActivityCreated, recordContactUpdated } from '../../intake/record-event.js'
+import { WebhookEvent, WebhookHeaders } from '../../schemas/webhook-request.js'
 import { HttpError, WebhookAccepted } from '../../schemas/webhook-responses.js'
 import { parseEvent } from '../../webhooks/parse-event.js'
 import { verifyWebhook } from '../../webhooks/verify.js'
 
 export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024
+
+const httpError = (description: string) => Type.Object(HttpError.properties, { description })
 
 /**
  * `POST /webhooks/crm` (CONTRACT §1). The raw-body parser is registered inside this plugin only:
@@ -18,13 +22,37 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
     (_request, body, done) => done(null, body)
   )
 
+  // Answers the handler did not give (signature, size, content type, schema): counted here, as the
+  // handler never sees them. The type is unknown: the body was not (or could not be) read.
+  app.addHook('onResponse', async (_request, reply) => {
+    if (reply.statusCode >= 400) {
+      app.metrics.webhook('unknown', reply.statusCode >= 500 ? 'failed' : 'rejected', reply.statusCode)
+    }
+  })
+
   app.post(
     '/webhooks/crm',
     {
       bodyLimit: WEBHOOK_BODY_LIMIT_BYTES,
+      // Headers and body are described for the OpenAPI document only. CONTRACT §1 fixes the order
+      // of checks (size and content type, then the signature, then JSON and schema) and answers a
+      // bad header with 401, so Fastify must not validate them before the handler verifies.
+      validatorCompiler: () => () => true,
       schema: {
         summary: 'Receive a signed CRM event (Standard Webhooks)',
-        response: { 200: WebhookAccepted, 202: WebhookAccepted, '4xx': HttpError }
+        description:
+          'Signed with Standard Webhooks 1.0. 202 once the event is stored and its work queued, before ' +
+          'any Pipedrive call; 200 for a redelivered webhook-id; 202 `ignored` for an unknown type.',
+        headers: WebhookHeaders,
+        body: WebhookEvent,
+        response: {
+          200: WebhookAccepted,
+          202: WebhookAccepted,
+          400: httpError('Not JSON, or the event violates its schema (the message names the fields)'),
+          401: httpError('Missing or invalid signature or headers, or a stale timestamp'),
+          413: httpError('Body over 1 MiB'),
+          415: httpError('Content type other than application/json')
+        }
       }
     },
     async (request, reply) => {
@@ -38,6 +66,8 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
       const parsed = parseEvent(body)
       if (parsed.kind === 'ignored') {
         request.log.info({ webhookId: id, type: parsed.type }, 'ignored event of unknown type')
+        // Not the type itself: the CRM may send any string, and a label must stay a bounded set.
+        app.metrics.webhook('unknown', 'ignored', 202)
         return reply.code(202).send({ accepted: true, ignored: true, id })
       }
       const input = { webhookId: id, rawBody: body.toString('utf8') }
@@ -45,7 +75,11 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
         parsed.kind === 'contact.updated'
           ? await recordContactUpdated(app.db, { ...input, event: parsed.event })
           : await recordActivityCreated(app.db, { ...input, event: parsed.event })
-      if (outcome === 'duplicate') return reply.code(200).send({ accepted: true, duplicate: true, id })
+      if (outcome === 'duplicate') {
+        app.metrics.webhook(parsed.kind, outcome, 200)
+        return reply.code(200).send({ accepted: true, duplicate: true, id })
+      }
+      app.metrics.webhook(parsed.kind, outcome, 202)
       if (outcome === 'queued') app.jobs.notify()
       request.log.debug({ webhookId: id, type: parsed.kind, outcome }, 'event recorded')
       return reply.code(202).send({ accepted: true, id })
