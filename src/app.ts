@@ -11,6 +11,7 @@ import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/database.js'
 import { sendHttpError } from './errors.js'
 import type { JobHandler } from './jobs/worker.js'
+import callbacksPlugin from './plugins/app/callbacks.js'
 import jobsPlugin from './plugins/app/jobs.js'
 import pipedrivePlugin from './plugins/app/pipedrive.js'
 import configPlugin from './plugins/external/config.js'
@@ -61,6 +62,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(swaggerPlugin)
   await app.register(metricsPlugin)
   await app.register(pipedrivePlugin)
+  await app.register(callbacksPlugin, {
+    start: options.startWorker ?? true,
+    pollIntervalMs: options.pollIntervalMs
+  })
   await app.register(jobsPlugin, {
     handlers: options.jobHandlers,
     startWorker: options.startWorker ?? true,

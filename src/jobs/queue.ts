@@ -101,10 +101,19 @@ export type FailOutcome = 'retrying' | 'dead' | 'lost'
  * Ends a failed round: dead, or retrying after `retryInMs`. A job waiting for the same entity
  * (enqueued while this one ran) is folded into the retry, which reads the latest state anyway.
  */
+export interface FailureReport {
+  dead: boolean
+  error: string
+  /** ISO 8601; null when dead. */
+  nextAttemptAt: string | null
+}
+
 export async function failJob(
   db: Database,
   job: ClaimedJob,
-  { error, dead, retryInMs }: { error: string; dead: boolean; retryInMs: number }
+  { error, dead, retryInMs }: { error: string; dead: boolean; retryInMs: number },
+  /** Runs in the same transaction, after the job's state was written (e.g. a callback to the CRM). */
+  report?: (tx: Executor, failure: FailureReport) => Promise<void>
 ): Promise<FailOutcome> {
   const message = error.slice(0, MAX_ERROR_LENGTH)
   return db.transaction(async (tx) => {
@@ -113,7 +122,7 @@ export async function failJob(
         delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
           and state in ('pending', 'retrying') and id <> ${job.id}`)
     }
-    const updated = await rows(
+    const updated = await rows<{ run_at_ms: number }>(
       tx,
       sql`update jobs set
             state = ${dead ? 'dead' : 'retrying'},
@@ -121,9 +130,15 @@ export async function failJob(
             failed_at = now(), last_error = ${message}, updated_at = now(),
             lock_token = null, locked_until = null
           where id = ${job.id} and lock_token = ${job.lockToken}::uuid
-          returning id`
+          returning (extract(epoch from run_at) * 1000)::float8 as run_at_ms`
     )
-    if (updated.length === 0) return 'lost'
+    const [row] = updated
+    if (!row) return 'lost'
+    await report?.(tx, {
+      dead,
+      error: message,
+      nextAttemptAt: dead ? null : new Date(row.run_at_ms).toISOString()
+    })
     return dead ? 'dead' : 'retrying'
   })
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../db/database.js'
+import type { Database, Executor } from '../db/database.js'
 import {
   backoffDelay,
   type ClaimedJob,
@@ -7,6 +7,7 @@ import {
   completeJob,
   extendLease,
   type FailOutcome,
+  type FailureReport,
   failJob
 } from './queue.js'
 
@@ -31,6 +32,10 @@ export interface WorkerOptions {
   pollIntervalMs?: number
   random?: () => number
   onFailed?: (job: ClaimedJob, outcome: FailOutcome, error: unknown) => void
+  /** After every job round, whatever its outcome (wakes the callback delivery). */
+  onSettled?: () => void
+  /** Runs inside the transaction that records a failed round (CRM callbacks). */
+  reportFailure?: (tx: Executor, job: ClaimedJob, failure: FailureReport) => Promise<void>
 }
 
 const DEFAULT_CONCURRENCY = 8
@@ -39,7 +44,8 @@ const DEFAULT_POLL_INTERVAL_MS = 1_000
 const LEASE_RENEWALS_PER_LEASE = 3
 
 export class Worker {
-  readonly #options: Required<Omit<WorkerOptions, 'onFailed'>> & Pick<WorkerOptions, 'onFailed'>
+  readonly #options: Required<Omit<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>> &
+    Pick<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>
   readonly #inFlight = new Map<string, { done: Promise<void>; controller: AbortController }>()
   #stopping = false
   #wakeRequested = false
@@ -130,6 +136,7 @@ export class Worker {
     const done = this.#attempt(job, controller).finally(() => {
       this.#inFlight.delete(job.id)
       this.notify()
+      this.#options.onSettled?.()
     })
     this.#inFlight.set(job.id, { done, controller })
   }
@@ -156,12 +163,16 @@ export class Worker {
   }
 
   async #fail(job: ClaimedJob, error: unknown): Promise<void> {
-    const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed } = this.#options
+    const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed, reportFailure } =
+      this.#options
     const dead = error instanceof PermanentJobError || job.attempts >= maxAttempts
     const message = error instanceof Error ? error.message : String(error)
     const retryInMs = backoffDelay(job.attempts, backoffBaseMs, backoffMaxMs, random)
     try {
-      const outcome = await failJob(db, job, { error: message, dead, retryInMs })
+      const report = reportFailure
+        ? (tx: Executor, failure: FailureReport) => reportFailure(tx, job, failure)
+        : undefined
+      const outcome = await failJob(db, job, { error: message, dead, retryInMs }, report)
       log.warn(
         {
           jobId: job.id,

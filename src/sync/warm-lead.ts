@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { addCallback } from '../callbacks/outbox.js'
 import { rows } from '../db/database.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { SyncDeps } from './deps.js'
@@ -52,19 +53,31 @@ async function setState(
     update contacts set sync_state = ${state}, warning = ${note}, updated_at = now() where id = ${contactId}`)
 }
 
-/** Linking is one transaction: the ids, the state, and the activities that waited for this person. */
+/**
+ * Linking is one transaction: the ids, the state, the activities that waited for this person and,
+ * when the link is news to the CRM (not a person id it sent itself), the callback telling it.
+ */
 async function storeLink(
   deps: SyncDeps,
   contactId: string,
   personId: number,
   orgId: number | null,
-  warning: string | null
+  warning: string | null,
+  announce: boolean
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    if (announce) {
+      await addCallback(tx, deps.config, {
+        type: 'pipedrive.person.synced',
+        data: { contactId, pipedrivePersonId: personId, pipedriveOrgId: orgId }
+      })
+    }
     await tx.execute(sql`
       update contacts set pipedrive_person_id = ${personId},
         pipedrive_org_id = coalesce(${orgId}::integer, pipedrive_org_id),
-        sync_state = 'synced', warning = ${warning}, last_error = null, updated_at = now()
+        sync_state = 'synced', last_error = null, updated_at = now(),
+        -- A link made before keeps the warning of the round that made it.
+        warning = case when ${announce} then ${warning} else warning end
       where id = ${contactId}`)
     await releaseWaitingActivities(tx, contactId)
   })
@@ -122,7 +135,7 @@ export async function syncWarmLead(
   if (!contact) return { kind: 'missing' }
   if (contact.pipedrive_person_id !== null) {
     // Known person (given by the CRM or linked before): nothing is written to Pipedrive.
-    await storeLink(deps, contact.id, contact.pipedrive_person_id, contact.org_pipedrive_id, null)
+    await storeLink(deps, contact.id, contact.pipedrive_person_id, contact.org_pipedrive_id, null, false)
     return {
       kind: 'synced',
       personId: contact.pipedrive_person_id,
@@ -177,6 +190,6 @@ export async function syncWarmLead(
     personId = created.id
   }
   for (const warning of warnings) deps.log.warn({ contactId: contact.id }, warning)
-  await storeLink(deps, contact.id, personId, orgId, warnings.length > 0 ? warnings.join('; ') : null)
+  await storeLink(deps, contact.id, personId, orgId, warnings.length > 0 ? warnings.join('; ') : null, true)
   return { kind: 'synced', personId, orgId, warnings }
 }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { reportSyncFailure } from '../../callbacks/failure-callback.js'
 import type { JobHandler } from '../../jobs/worker.js'
 import { Worker } from '../../jobs/worker.js'
 import { syncHandlers } from '../../sync/handlers.js'
@@ -39,6 +40,8 @@ export default fp<JobsPluginOptions>(
       maxAttempts: config.SYNC_MAX_ATTEMPTS,
       backoffBaseMs: config.SYNC_BACKOFF_BASE_MS,
       backoffMaxMs: config.SYNC_BACKOFF_MAX_MS,
+      reportFailure: (tx, job, failure) => reportSyncFailure(tx, config, job, failure),
+      onSettled: () => app.callbacks.notify(),
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs })
     })
     app.decorate('jobs', worker)
@@ -46,5 +49,5 @@ export default fp<JobsPluginOptions>(
     // preClose: stop claiming and finish in-flight work before the database closes.
     app.addHook('preClose', async () => worker.stop(SHUTDOWN_GRACE_MS))
   },
-  { name: 'jobs', dependencies: ['database', 'config', 'pipedrive'] }
+  { name: 'jobs', dependencies: ['database', 'config', 'pipedrive', 'callbacks'] }
 )

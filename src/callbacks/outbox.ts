@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import type { Config } from '../config.js'
+import type { Executor } from '../db/database.js'
+
+/** CONTRACT §5: CRM ids are strings, Pipedrive ids integers. */
+export type CallbackEvent =
+  | {
+      type: 'pipedrive.person.synced'
+      data: { contactId: string; pipedrivePersonId: number; pipedriveOrgId: number | null }
+    }
+  | { type: 'pipedrive.activity.synced'; data: { activityId: string; pipedriveActivityId: number } }
+  | {
+      type: 'pipedrive.sync.failed'
+      data: {
+        entity: 'contact' | 'activity'
+        id: string
+        attempts: number
+        error: string
+        nextAttemptAt: string | null
+        dead: boolean
+      }
+    }
+
+/**
+ * Adds a callback in the caller's transaction, so it exists exactly when the state change it
+ * reports does. Without CRM_CALLBACK_URL nothing is written (the outbox must not grow unread).
+ */
+export async function addCallback(
+  tx: Executor,
+  config: Pick<Config, 'CRM_CALLBACK_URL'>,
+  event: CallbackEvent
+): Promise<void> {
+  if (!config.CRM_CALLBACK_URL) return
+  const envelope = { type: event.type, timestamp: new Date().toISOString(), data: event.data }
+  await tx.execute(sql`
+    insert into callback_outbox (webhook_id, type, payload)
+    values (${`msg_${randomUUID()}`}, ${event.type}, ${JSON.stringify(envelope)}::jsonb)`)
+}

@@ -1,0 +1,30 @@
+import fp from 'fastify-plugin'
+import { CallbackDelivery } from '../../callbacks/delivery.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    callbacks: CallbackDelivery
+  }
+}
+
+export interface CallbacksPluginOptions {
+  /** Tests that deliver by hand leave the loop stopped. */
+  start: boolean
+  pollIntervalMs?: number | undefined
+}
+
+/** Delivers the callback outbox to CRM_CALLBACK_URL (nothing runs when it is unset). */
+export default fp<CallbacksPluginOptions>(
+  async (app, { start, pollIntervalMs }) => {
+    const delivery = new CallbackDelivery({
+      db: app.db,
+      config: app.config,
+      log: app.log.child({ component: 'callbacks' }),
+      ...(pollIntervalMs === undefined ? {} : { pollIntervalMs })
+    })
+    app.decorate('callbacks', delivery)
+    if (start) app.addHook('onReady', async () => delivery.start())
+    app.addHook('preClose', () => delivery.stop())
+  },
+  { name: 'callbacks', dependencies: ['database', 'config'] }
+)
