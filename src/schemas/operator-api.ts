@@ -67,3 +67,27 @@ export const SetupUserResult = Type.Object({
 })
 
 export type CheckWarmLeadResultT = Static<typeof CheckWarmLeadResult>
+
+export const FailuresQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+})
+
+export const FailuresPage = Type.Object({
+  success: Type.Literal(true),
+  items: Type.Array(
+    Type.Object({
+      jobId: Type.String(),
+      entity: Type.Union([Type.Literal('contact'), Type.Literal('activity')]),
+      id: Type.String({ description: 'CRM id' }),
+      state: Type.Union([Type.Literal('retrying'), Type.Literal('dead')]),
+      attempts: Type.Integer({ minimum: 0 }),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+      nextAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+    })
+  ),
+  nextCursor: Type.Union([Type.String(), Type.Null()])
+})
+
+export const JobParams = Type.Object({ jobId: Type.String({ minLength: 1, maxLength: 64 }) })
+export const Queued = Type.Object({ success: Type.Literal(true), queued: Type.Integer({ minimum: 0 }) })

@@ -165,11 +165,11 @@ t.test('a long job keeps its lease: nobody else takes it meanwhile', async (t) =
   let runs = 0
   const handler: JobHandler = async () => {
     runs++
-    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
   }
   await enqueue(db, { type, entityId, serialKey: entityId })
-  const a = worker(t, { [type]: handler }, { leaseMs: 300 })
-  const b = worker(t, { [type]: handler }, { leaseMs: 300 })
+  const a = worker(t, { [type]: handler }, { leaseMs: 1_000 })
+  const b = worker(t, { [type]: handler }, { leaseMs: 1_000 })
   a.start()
   b.start()
   await eventually(async () => (await jobRow(type, entityId))?.state === 'done', 10_000)

@@ -3,6 +3,7 @@ import { sendOperatorError } from '../../errors.js'
 import checkWarmLeadRoutes from './check-warm-lead.js'
 import { operatorAuth } from './operator-auth.js'
 import setupUserRoutes from './setup-user.js'
+import syncJobRoutes from './sync-jobs.js'
 import syncStatusRoutes from './sync-status.js'
 
 /** The operator API (CONTRACT §3): every route here needs the operator key and shares its budget. */
@@ -12,6 +13,7 @@ const operatorApi: FastifyPluginAsync = async (app) => {
   await app.register(syncStatusRoutes)
   await app.register(checkWarmLeadRoutes)
   await app.register(setupUserRoutes)
+  await app.register(syncJobRoutes)
 }
 
 export default operatorApi

@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BadCursorError, listFailures, retryDeadJobs, retryJob } from '../../jobs/failures.js'
+import { ApiFailure, FailuresPage, FailuresQuery, JobParams, Queued } from '../../schemas/operator-api.js'
+
+/** Failed work an operator can see and replay (issue 7; documented in the README's operator API). */
+const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/api/sync/failures',
+    {
+      schema: {
+        summary: 'Retrying and dead jobs, newest failure first (paged)',
+        security: [{ operatorKey: [] }],
+        querystring: FailuresQuery,
+        response: { 200: FailuresPage, 400: ApiFailure }
+      }
+    },
+    async (request, reply) => {
+      try {
+        return { success: true as const, ...(await listFailures(app.db, request.query)) }
+      } catch (error) {
+        if (error instanceof BadCursorError)
+          return reply.code(400).send({ success: false, error: error.message })
+        throw error
+      }
+    }
+  )
+
+  app.post(
+    '/api/sync/jobs/:jobId/retry',
+    {
+      schema: {
+        summary: 'Run a dead or retrying job again now',
+        security: [{ operatorKey: [] }],
+        params: JobParams,
+        response: { 202: Queued, 404: ApiFailure, 409: ApiFailure }
+      }
+    },
+    async (request, reply) => {
+      const { jobId } = request.params
+      const outcome = await retryJob(app.db, jobId)
+      if (outcome === 'not_found')
+        return reply.code(404).send({ success: false, error: `unknown job ${jobId}` })
+      if (outcome === 'not_failed') {
+        return reply.code(409).send({ success: false, error: `job ${jobId} is neither dead nor retrying` })
+      }
+      app.jobs.notify()
+      return reply.code(202).send({ success: true, queued: 1 })
+    }
+  )
+
+  app.post(
+    '/api/sync/retry-dead',
+    {
+      schema: {
+        summary: 'Run every dead job again',
+        security: [{ operatorKey: [] }],
+        response: { 202: Queued }
+      }
+    },
+    async (_request, reply) => {
+      const queued = await retryDeadJobs(app.db)
+      app.jobs.notify()
+      return reply.code(202).send({ success: true, queued })
+    }
+  )
+}
+
+export default syncJobRoutes
