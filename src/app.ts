@@ -13,6 +13,7 @@ import { sendHttpError } from './errors.js'
 import type { JobHandler } from './jobs/worker.js'
 import callbacksPlugin from './plugins/app/callbacks.js'
 import jobsPlugin from './plugins/app/jobs.js'
+import prunerPlugin from './plugins/app/pruner.js'
 import pipedrivePlugin from './plugins/app/pipedrive.js'
 import configPlugin from './plugins/external/config.js'
 import databasePlugin from './plugins/external/database.js'
@@ -71,6 +72,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     startWorker: options.startWorker ?? true,
     pollIntervalMs: options.pollIntervalMs
   })
+
+  await app.register(prunerPlugin, { start: options.startWorker ?? true })
 
   app.setErrorHandler(sendHttpError)
   app.setNotFoundHandler((request, reply) =>

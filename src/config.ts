@@ -37,6 +37,8 @@ export const EnvSchema = Type.Object({
   CRM_CALLBACK_URL: Type.Optional(Type.String({ pattern: HTTP_URL, description: HTTP_URL_RULE })),
   CRM_CALLBACK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Finished jobs, inbox rows and delivered callbacks older than this are deleted (not in CONTRACT §6). */
+  RETENTION_DAYS: Type.Number({ minimum: 1, default: 14 }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
     { default: 'info', description: `must be one of ${LOG_LEVELS.join(', ')}` }
