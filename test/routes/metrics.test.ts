@@ -144,7 +144,7 @@ t.test('each app has its own registry', async (t) => {
 
 t.test('Pipedrive calls: by endpoint and status, latency, rate-limit waits', async (t) => {
   const sandbox = await testSandbox(t)
-  const SEARCH_WINDOW_MS = 300
+  const SEARCH_WINDOW_MS = 1000
   const pipedriveApp = await build(t, database, {
     startWorker: false,
     config: sandboxConfig(sandbox, {
@@ -168,10 +168,8 @@ t.test('Pipedrive calls: by endpoint and status, latency, rate-limit waits', asy
   t.equal(sample(text, `${waits}_count`, { endpoint: 'persons.search' }), 2, 'every request, waiting or not')
   const waited = sample(text, `${waits}_sum`, { endpoint: 'persons.search' })
   t.ok(waited >= (SEARCH_WINDOW_MS / 1000) * 0.5, `the second search waited for the window (${waited} s)`)
-  t.equal(
-    sample(text, `${waits}_bucket`, { endpoint: 'persons.search', le: '0.001' }),
-    1,
-    'the first did not'
-  )
+  // The first had a free slot: what it waited (a budget kept in the database costs round trips) is
+  // well under the window the second one waited for.
+  t.equal(sample(text, `${waits}_bucket`, { endpoint: 'persons.search', le: '0.5' }), 1, 'the first did not')
   t.notOk(text.includes(sandbox.token), 'no token in any label')
 })
