@@ -33,7 +33,7 @@ export interface CallbackDeliveryOptions {
   db: Database
   config: Config
   log: Logger
-  onDelivery?: (outcome: 'delivered' | 'failed' | 'gave_up') => void
+  onDelivery?: (type: string, outcome: 'delivered' | 'failed' | 'gave_up') => void
   random?: () => number
   pollIntervalMs?: number
 }
@@ -115,7 +115,7 @@ export class CallbackDelivery {
     if (failure === undefined) {
       await db.execute(sql`update callback_outbox set delivered_at = now(), attempts = attempts + 1,
         locked_until = null, last_error = null where id = ${row.id}`)
-      onDelivery?.('delivered')
+      onDelivery?.(row.type, 'delivered')
       return
     }
     const attempts = row.attempts + 1
@@ -126,7 +126,7 @@ export class CallbackDelivery {
         { webhookId: row.webhook_id, type: row.type, attempts },
         `callback given up after 24 h: ${failure}`
       )
-      onDelivery?.('gave_up')
+      onDelivery?.(row.type, 'gave_up')
       return
     }
     const delayMs = callbackDelay(attempts, config.SYNC_BACKOFF_BASE_MS, config.SYNC_BACKOFF_MAX_MS, random)
@@ -137,7 +137,7 @@ export class CallbackDelivery {
       { webhookId: row.webhook_id, type: row.type, attempts },
       `callback failed, retrying in ${delayMs} ms: ${failure}`
     )
-    onDelivery?.('failed')
+    onDelivery?.(row.type, 'failed')
   }
 
   async #run(): Promise<void> {

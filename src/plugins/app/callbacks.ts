@@ -20,11 +20,12 @@ export default fp<CallbacksPluginOptions>(
       db: app.db,
       config: app.config,
       log: app.log.child({ component: 'callbacks' }),
+      onDelivery: (type, outcome) => app.metrics.callbackDelivery(type, outcome),
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs })
     })
     app.decorate('callbacks', delivery)
     if (start) app.addHook('onReady', async () => delivery.start())
     app.addHook('preClose', () => delivery.stop())
   },
-  { name: 'callbacks', dependencies: ['database', 'config'] }
+  { name: 'callbacks', dependencies: ['database', 'config', 'metrics'] }
 )
