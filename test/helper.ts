@@ -160,7 +160,10 @@ export async function eventually<T>(
 }
 
 /** A built-in Pipedrive sandbox for one test file, closed at the end. */
-export async function testSandbox(t: Tap, options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
+export async function testSandbox(
+  t: Tap,
+  options: Parameters<typeof startSandbox>[0] = {}
+): Promise<Sandbox> {
   const sandbox = await startSandbox({ port: 0, ...options })
   t.teardown(() => sandbox.close())
   return sandbox

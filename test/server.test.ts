@@ -46,36 +46,47 @@ t.test('production with missing or malformed values: exit ≠ 0 with one message
     t.match(output(), name)
 })
 
-t.test('with nothing else configured: the sandbox; /health, a signed event synced, exit 0 on SIGTERM', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pipedrive-sync-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const env: Record<string, string> = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    WEBHOOK_SECRETS: TEST_SECRET,
-    OPERATOR_API_KEY: TEST_OPERATOR_KEY
+t.test(
+  'with nothing else configured: the sandbox; /health, a signed event synced, exit 0 on SIGTERM',
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pipedrive-sync-'))
+    t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+    const env: Record<string, string> = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      WEBHOOK_SECRETS: TEST_SECRET,
+      OPERATOR_API_KEY: TEST_OPERATOR_KEY
+    }
+    const { child, output, exit } = start(env)
+    t.teardown(() => child.kill('SIGKILL'))
+    const port = await listeningPort(output)
+    const base = `http://127.0.0.1:${port}`
+    t.equal((await fetch(`${base}/health`)).status, 200)
+    t.equal((await fetch(`${base}/health/ready`)).status, 200, 'migrated at start')
+    t.match(
+      output(),
+      /PIPEDRIVE_API_TOKEN is not set: using the built-in Pipedrive sandbox/,
+      'says it uses the sandbox'
+    )
+    const event = contactEvent()
+    const body = JSON.stringify(event)
+    const accepted = await fetch(`${base}/webhooks/crm`, {
+      method: 'POST',
+      headers: signedHeaders(body),
+      body
+    })
+    t.equal(accepted.status, 202)
+    const auth = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
+    const synced = await eventually(async () => {
+      const response = await fetch(`${base}/api/contacts/${event.data.id}/sync-status`, { headers: auth })
+      const status = (await response.json()) as { state: string }
+      return status.state === 'synced' ? status : undefined
+    }, 30_000)
+    t.match(synced, { pipedrivePersonId: /^\d+$/ }, 'synced against the sandbox')
+    child.kill('SIGTERM')
+    t.equal(await exit, 0, 'exit code 0')
+    t.notMatch(output(), TEST_SECRET.slice(6), 'the secret never reaches the log')
+    t.notMatch(output(), 'webhook-signature', 'signatures are not logged')
   }
-  const { child, output, exit } = start(env)
-  t.teardown(() => child.kill('SIGKILL'))
-  const port = await listeningPort(output)
-  const base = `http://127.0.0.1:${port}`
-  t.equal((await fetch(`${base}/health`)).status, 200)
-  t.equal((await fetch(`${base}/health/ready`)).status, 200, 'migrated at start')
-  t.match(output(), /PIPEDRIVE_API_TOKEN is not set: using the built-in Pipedrive sandbox/, 'says it uses the sandbox')
-  const event = contactEvent()
-  const body = JSON.stringify(event)
-  const accepted = await fetch(`${base}/webhooks/crm`, { method: 'POST', headers: signedHeaders(body), body })
-  t.equal(accepted.status, 202)
-  const auth = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
-  const synced = await eventually(async () => {
-    const response = await fetch(`${base}/api/contacts/${event.data.id}/sync-status`, { headers: auth })
-    const status = (await response.json()) as { state: string }
-    return status.state === 'synced' ? status : undefined
-  }, 30_000)
-  t.match(synced, { pipedrivePersonId: /^\d+$/ }, 'synced against the sandbox')
-  child.kill('SIGTERM')
-  t.equal(await exit, 0, 'exit code 0')
-  t.notMatch(output(), TEST_SECRET.slice(6), 'the secret never reaches the log')
-  t.notMatch(output(), 'webhook-signature', 'signatures are not logged')
-})
+)
