@@ -1,3 +1,4 @@
+import { addCallback } from '../callbacks/outbox.js'
 import { PermanentJobError } from '../jobs/worker.js'
 import type { NewActivityInput } from '../pipedrive/activities.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
@@ -188,7 +189,15 @@ async function stored(
   warnings: string[],
   warning: string | null
 ): Promise<ReplicationOutcome> {
-  if (!(await storeReplica(deps.db, activityId, pipedriveActivityId, warning))) {
+  const linked = await deps.db.transaction(async (tx) => {
+    if (!(await storeReplica(tx, activityId, pipedriveActivityId, warning))) return false
+    await addCallback(tx, deps.config, {
+      type: 'pipedrive.activity.synced',
+      data: { activityId, pipedriveActivityId }
+    })
+    return true
+  })
+  if (!linked) {
     // Cannot happen while one contact's jobs run one at a time; loud if it ever does.
     deps.log.error(
       { activityId, pipedriveActivityId },

@@ -7,6 +7,7 @@ import { decodeWebhookSecret } from '../../src/config.js'
 import { rows } from '../../src/db/database.js'
 import { verifyWebhook } from '../../src/webhooks/verify.js'
 import {
+  activityEvent,
   build,
   contactEvent,
   eventually,
@@ -92,6 +93,20 @@ t.test('a synced warm lead is announced, signed, with ids as the contract says',
     data: { contactId: event.data.id, pipedrivePersonId: Number, pipedriveOrgId: Number }
   })
   t.match(callback?.headers['webhook-id'], /^msg_/)
+})
+
+t.test('a replicated activity is announced with its Pipedrive id', async (t) => {
+  const contact = contactEvent({ email: `${uid('act')}@example.com`, organization: null })
+  const activity = activityEvent({ contactId: contact.data.id })
+  await postWebhook(app, contact)
+  await postWebhook(app, activity)
+  const [callback] = await eventually(async () => {
+    const found = callbacksFor('pipedrive.activity.synced', 'activityId', activity.data.id)
+    return found.length > 0 ? found : undefined
+  })
+  t.match(callback?.json.data, { activityId: activity.data.id, pipedriveActivityId: Number })
+  const replica = sandbox.store.activities.find((a) => a.id === callback?.json.data.pipedriveActivityId)
+  t.equal(replica?.subject, activity.data.subject)
 })
 
 t.test('failed rounds are announced with nextAttemptAt, the last one as dead', async (t) => {
