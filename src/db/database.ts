@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { lockDataDir } from './data-dir-lock.js'
 import * as schema from './schema.js'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -77,9 +78,16 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 
 async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
   let client: PGlite
+  let unlock = () => {}
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true })
-    client = await PGlite.create(join(options.dataDir, 'pglite'))
+    unlock = lockDataDir(options.dataDir)
+    try {
+      client = await PGlite.create(join(options.dataDir, 'pglite'))
+    } catch (error) {
+      unlock()
+      throw error
+    }
   } else {
     client = await PGlite.create()
   }
@@ -91,7 +99,10 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
       await migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER })
     },
     migrationsApplied: () => migrationsApplied(db, 'drizzle'),
-    close: () => client.close()
+    close: async () => {
+      await client.close()
+      unlock()
+    }
   }
 }
 
