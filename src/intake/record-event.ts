@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, preparedRows } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
@@ -21,6 +21,12 @@ interface StatementResult {
   applied: number
 }
 
+/** The inbox row; it returns nothing for a webhook id seen before, and the rest of the statement follows it. */
+function inboxInsert(webhookId: string, type: string, rawBody: string): SQL {
+  return sql`insert into webhook_inbox (webhook_id, type, payload) values (${webhookId}, ${type}, ${rawBody}::jsonb)
+    on conflict (webhook_id) do nothing returning id`
+}
+
 function outcome(result: StatementResult | undefined, notApplied: RecordOutcome): RecordOutcome {
   if (!result || result.inserted === 0) return 'duplicate'
   return result.applied > 0 ? 'queued' : notApplied
@@ -40,12 +46,7 @@ export async function recordContactUpdated(
     db,
     'record_contact_updated',
     sql`
-    with inbox as (
-      insert into webhook_inbox (webhook_id, type, payload)
-      values (${webhookId}, ${event.type}, ${rawBody}::jsonb)
-      on conflict (webhook_id) do nothing
-      returning id
-    ), contact as (
+    with inbox as (${inboxInsert(webhookId, event.type, rawBody)}), contact as (
       insert into contacts (id, name, email, phone, warmness_score, owner_id, owner_email, owner_name,
                             organization_id, pipedrive_person_id, source_updated_at)
       select ${c.id}, ${c.name}, ${c.email ?? null}, ${c.phone ?? null}, ${c.warmnessScore}::double precision,
@@ -98,12 +99,7 @@ export async function recordActivityCreated(
     db,
     'record_activity_created',
     sql`
-    with inbox as (
-      insert into webhook_inbox (webhook_id, type, payload)
-      values (${webhookId}, ${event.type}, ${rawBody}::jsonb)
-      on conflict (webhook_id) do nothing
-      returning id
-    ), activity as (
+    with inbox as (${inboxInsert(webhookId, event.type, rawBody)}), activity as (
       insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
                               owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
       select ${a.id}, ${a.contactId}, ${a.type}, ${a.subject}, ${a.note ?? null}, ${a.dueAt ?? null},
