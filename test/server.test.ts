@@ -1,45 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { spawnTs, waitForOutput } from '../harness/processes.js'
 import { contactEvent, eventually, signedHeaders, TEST_OPERATOR_KEY, TEST_SECRET } from './helper.js'
 
-const SERVER = new URL('../src/server.ts', import.meta.url).pathname
-
-function start(env: Record<string, string>): {
-  child: ChildProcess
-  output: () => string
-  exit: Promise<number | null>
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk) => {
-    output += chunk
-  })
-  child.stderr?.on('data', (chunk) => {
-    output += chunk
-  })
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return { child, output: () => output, exit }
-}
-
-async function listeningPort(output: () => string, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output())
-    if (match) return Number(match[1])
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
 t.test('production with missing or malformed values: exit ≠ 0 with one message listing them', async (t) => {
-  const { exit, output } = start({ NODE_ENV: 'production', PORT: 'x', LOG_LEVEL: 'silent' })
-  const code = await exit
+  const { exited, output } = spawnTs('src/server.ts', {
+    NODE_ENV: 'production',
+    PORT: 'x',
+    LOG_LEVEL: 'silent'
+  })
+  const code = await exited
   t.not(code, 0)
   t.match(output(), /cannot start: invalid configuration/)
   for (const name of ['WEBHOOK_SECRETS', 'OPERATOR_API_KEY', 'PIPEDRIVE_API_TOKEN', 'PORT'])
@@ -58,10 +30,10 @@ t.test(
       WEBHOOK_SECRETS: TEST_SECRET,
       OPERATOR_API_KEY: TEST_OPERATOR_KEY
     }
-    const { child, output, exit } = start(env)
-    t.teardown(() => child.kill('SIGKILL'))
-    const port = await listeningPort(output)
-    const base = `http://127.0.0.1:${port}`
+    const server = spawnTs('src/server.ts', env)
+    const { output } = server
+    t.teardown(() => server.kill())
+    const [, base] = await waitForOutput(server, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/)
     t.equal((await fetch(`${base}/health`)).status, 200)
     t.equal((await fetch(`${base}/health/ready`)).status, 200, 'migrated at start')
     t.match(
@@ -84,8 +56,7 @@ t.test(
       return status.state === 'synced' ? status : undefined
     }, 30_000)
     t.match(synced, { pipedrivePersonId: /^\d+$/ }, 'synced against the sandbox')
-    child.kill('SIGTERM')
-    t.equal(await exit, 0, 'exit code 0')
+    t.equal(await server.stop(), 0, 'exit code 0 on SIGTERM')
     t.notMatch(output(), TEST_SECRET.slice(6), 'the secret never reaches the log')
     t.notMatch(output(), 'webhook-signature', 'signatures are not logged')
   }
