@@ -1,7 +1,7 @@
 /**
- * The seam between the client and whatever keeps count of a token's requests. The per-process
- * implementation lives in rate-limiter.ts; one stored in PostgreSQL (shared by every instance)
- * can replace it without touching the client.
+ * The seam between the client and whatever keeps count of a token's requests: the service uses
+ * shared-rate-budget.ts (kept in the database, shared by every instance); rate-limiter.ts is the
+ * per-process one (unit tests, benchmarks, a connection built without a database).
  */
 
 /** A search call uses a slot of both budgets: it is also one more request for the token. */

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { createPipedriveConnection, type PipedriveConnection } from '../../pipedrive/connection.js'
+import { SharedRateBudget } from '../../pipedrive/shared-rate-budget.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -7,15 +8,26 @@ declare module 'fastify' {
   }
 }
 
-/** One connection (socket pool, per-token budgets and caches) for the whole process. */
+/**
+ * One connection (socket pool, per-token caches) for the whole process. The rate budget lives in
+ * the database so every instance on it draws from the same per-token budget (CONTRACT §2).
+ */
 export default fp(
   async (app) => {
-    const connection = createPipedriveConnection(app.config, {
-      logger: app.log.child({ component: 'pipedrive' }),
+    const { config } = app
+    const logger = app.log.child({ component: 'pipedrive' })
+    const budget = new SharedRateBudget(app.db, {
+      general: { limit: config.PIPEDRIVE_RATE_LIMIT, windowMs: config.PIPEDRIVE_RATE_WINDOW_MS },
+      search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS },
+      logger
+    })
+    const connection = createPipedriveConnection(config, {
+      logger,
+      budget,
       onAttempt: app.metrics.pipedriveAttempt
     })
     app.decorate('pipedrive', connection)
     app.addHook('onClose', () => connection.close())
   },
-  { name: 'pipedrive', dependencies: ['config', 'metrics'] }
+  { name: 'pipedrive', dependencies: ['config', 'database', 'metrics'] }
 )

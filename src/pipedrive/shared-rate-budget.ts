@@ -1,0 +1,258 @@
+import { performance } from 'node:perf_hooks'
+import type { Executor } from '../db/database.js'
+import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
+import { type Logger, silentLogger } from './logger.js'
+import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
+import {
+  ensureSlots,
+  msUntilFree,
+  pauseToken,
+  type SlotNeed,
+  type TakenSlot,
+  takeSlots
+} from './rate-slots.js'
+import { SlotReleases } from './slot-releases.js'
+
+/**
+ * A token's budgets kept in the database (rate-slots.ts), so every instance on one database
+ * draws from the same `limit` per window. Counting is as in the in-process budget: a slot is held
+ * while the call runs and then counts for a whole window from the call's end.
+ *
+ * Within a process, a token's callers queue in FIFO order and only the head asks the database,
+ * so waiting callers cost one query per wake-up, not one each. Across instances there is no
+ * order: whichever asks first after a slot frees gets it.
+ */
+export interface SharedBudgetOptions {
+  general: BudgetLimit
+  search: BudgetLimit
+  /**
+   * How long a granted slot counts as in flight before it is released. A process that dies mid-call
+   * never releases; its slots free themselves this long (plus a window) after the grant.
+   */
+  holdMs?: number
+  logger?: Logger
+}
+
+// Longer than any call can run (the request timeout), so a slot is never taken from a live call.
+const HOLD_MARGIN_MS = 5_000
+export const DEFAULT_HOLD_MS = REQUEST_TIMEOUT_MS + HOLD_MARGIN_MS
+// Another instance may release a slot long before the estimate (which assumes running calls use
+// their whole hold); this bounds how late we notice.
+const MAX_POLL_MS = 250
+// A free slot we could not take (another instance was taking it): retry soon, not in a busy loop.
+const CONTENDED_RETRY_MS = 5
+// Callers granted by one query at most: bounds the statement, not the throughput.
+const MAX_BATCH = 100
+
+interface Waiter {
+  needs: readonly SlotNeed[]
+  enqueuedAt: number
+  resolve: (permit: RatePermit) => void
+  reject: (reason: unknown) => void
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface TokenQueue {
+  waiters: Waiter[]
+  running: boolean
+  /** Set when something may have freed a slot while the head was asking the database. */
+  kicked: boolean
+  wake: (() => void) | undefined
+}
+
+export class SharedRateBudget implements RateBudget {
+  readonly #db: Executor
+  readonly #releases: SlotReleases
+  readonly #needs: Record<CallKind, readonly SlotNeed[]>
+  readonly #holdMs: number
+  readonly #log: Logger
+  readonly #queues = new Map<string, TokenQueue>()
+  /** Tokens whose slot rows this process has already created. */
+  readonly #ensured = new Set<string>()
+
+  constructor(db: Executor, options: SharedBudgetOptions) {
+    for (const limit of [options.general, options.search]) {
+      if (!(Number.isInteger(limit.limit) && limit.limit >= 1 && limit.windowMs > 0))
+        throw new RangeError('a budget needs an integer limit ≥ 1 and windowMs > 0')
+    }
+    const general: SlotNeed = { kind: 'general', ...options.general }
+    const search: SlotNeed = { kind: 'search', ...options.search }
+    this.#db = db
+    this.#releases = new SlotReleases(db)
+    // A search call is also one more request for the token: it needs a slot of both budgets.
+    this.#needs = { general: [general], search: [general, search] }
+    this.#holdMs = options.holdMs ?? DEFAULT_HOLD_MS
+    this.#log = options.logger ?? silentLogger
+  }
+
+  acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const queue = this.#queue(key)
+    return new Promise<RatePermit>((resolve, reject) => {
+      const waiter: Waiter = {
+        needs: this.#needs[kind],
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined
+      }
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = queue.waiters.indexOf(waiter)
+          if (index < 0) return
+          queue.waiters.splice(index, 1)
+          reject(signal.reason)
+          if (index === 0) this.#kick(queue)
+        }
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      queue.waiters.push(waiter)
+      void this.#run(key, queue)
+    })
+  }
+
+  /**
+   * Best effort: a failed write is logged, not thrown, because the client pauses while handling a
+   * response and an error there would turn a call that succeeded into one that is retried.
+   */
+  async pause(key: string, ms: number): Promise<void> {
+    if (!(ms > 0)) return
+    try {
+      await pauseToken(this.#db, key, ms)
+    } catch (error) {
+      this.#log.warn({ pipedriveToken: key, err: describe(error) }, 'Could not store a rate-limit pause')
+    }
+  }
+
+  /** Calls of this process waiting for a slot, all tokens together (for metrics and tests). */
+  get waiting(): number {
+    let count = 0
+    for (const queue of this.#queues.values()) count += queue.waiters.length
+    return count
+  }
+
+  #queue(key: string): TokenQueue {
+    let queue = this.#queues.get(key)
+    if (!queue) {
+      queue = { waiters: [], running: false, kicked: false, wake: undefined }
+      this.#queues.set(key, queue)
+    }
+    return queue
+  }
+
+  /** Serves the token's queue head first, one database attempt at a time, until the queue is empty. */
+  async #run(key: string, queue: TokenQueue): Promise<void> {
+    if (queue.running) return
+    queue.running = true
+    try {
+      for (let head = queue.waiters[0]; head; head = queue.waiters[0]) {
+        queue.kicked = false
+        // The head and the callers right behind it that need the same budgets share one query.
+        const batch = leadingRun(queue.waiters, head.needs)
+        let delayMs: number
+        try {
+          const granted = await this.#take(key, head.needs, batch.length)
+          if (granted.length > 0) {
+            await this.#grant(key, queue, batch, granted)
+            continue
+          }
+          delayMs = await msUntilFree(this.#db, key, head.needs)
+        } catch (error) {
+          // The database is unreachable: fail this call (nothing was sent) rather than hang it.
+          this.#settle(queue, head)?.reject(error)
+          continue
+        }
+        if (!queue.kicked)
+          await this.#sleep(queue, delayMs > 0 ? Math.min(delayMs, MAX_POLL_MS) : CONTENDED_RETRY_MS)
+      }
+    } finally {
+      queue.running = false
+      if (queue.waiters.length === 0) this.#queues.delete(key)
+    }
+  }
+
+  async #take(key: string, needs: readonly SlotNeed[], calls: number): Promise<TakenSlot[][]> {
+    for (const need of needs) {
+      const id = `${key}\u0000${need.kind}\u0000${need.limit}`
+      if (this.#ensured.has(id)) continue
+      await ensureSlots(this.#db, key, need)
+      this.#ensured.add(id)
+    }
+    return takeSlots(this.#db, key, needs, calls, this.#holdMs)
+  }
+
+  /** Hands the slots to the batch in queue order; slots of callers aborted meanwhile go back. */
+  async #grant(key: string, queue: TokenQueue, batch: Waiter[], granted: TakenSlot[][]): Promise<void> {
+    const unused: TakenSlot[] = []
+    granted.forEach((slots, i) => {
+      const waiter = this.#settle(queue, batch[i] as Waiter)
+      if (waiter) waiter.resolve(this.#permit(key, queue, slots, performance.now() - waiter.enqueuedAt))
+      else unused.push(...slots)
+    })
+    if (unused.length > 0) await this.#release(key, unused, false)
+  }
+
+  /** Takes the head off the queue, unless an abort already did (then undefined). */
+  #settle(queue: TokenQueue, head: Waiter): Waiter | undefined {
+    if (queue.waiters[0] !== head) return undefined
+    queue.waiters.shift()
+    if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort)
+    return head
+  }
+
+  #permit(key: string, queue: TokenQueue, slots: TakenSlot[], waitedMs: number): RatePermit {
+    let released = false
+    return {
+      waitedMs,
+      release: async (sent: boolean) => {
+        if (released) return
+        released = true
+        await this.#release(key, slots, sent)
+        this.#kick(this.#queues.get(key) ?? queue)
+      }
+    }
+  }
+
+  /** Never throws: a slot whose release failed stays held and frees itself after its hold. */
+  async #release(key: string, slots: TakenSlot[], sent: boolean): Promise<void> {
+    try {
+      await this.#releases.release({ key, slots, sent })
+    } catch (error) {
+      this.#log.warn({ pipedriveToken: key, err: describe(error) }, 'Could not release a rate-limit slot')
+    }
+  }
+
+  #kick(queue: TokenQueue): void {
+    queue.kicked = true
+    queue.wake?.()
+  }
+
+  #sleep(queue: TokenQueue, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(1, Math.ceil(ms)))
+      function done() {
+        clearTimeout(timer)
+        queue.wake = undefined
+        resolve()
+      }
+      queue.wake = done
+    })
+  }
+}
+
+/** The queue's first callers with these needs, up to the smallest limit (no more could be granted). */
+function leadingRun(waiters: readonly Waiter[], needs: readonly SlotNeed[]): Waiter[] {
+  const most = Math.min(MAX_BATCH, ...needs.map((need) => need.limit))
+  const run: Waiter[] = []
+  for (const waiter of waiters) {
+    if (waiter.needs !== needs || run.length >= most) break
+    run.push(waiter)
+  }
+  return run
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
