@@ -23,13 +23,15 @@ export async function queueContactSyncNow(db: Database, contactId: string): Prom
 }
 
 /**
- * Waits until the contact's latest job has finished a round (done, retrying or dead), or until
- * `timeoutMs`. Returns whether it finished. Polls the database, so a job run by another instance counts.
+ * Waits until the contact's latest job has finished a round (done, retrying or dead), until
+ * `timeoutMs`, or until `giveUp()` says waiting is pointless (Pipedrive looks down). Returns whether
+ * it finished. Polls the database, so a job run by another instance counts.
  */
 export async function waitForContactSync(
   db: Database,
   contactId: string,
-  timeoutMs: number
+  timeoutMs: number,
+  giveUp: () => boolean = () => false
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -39,7 +41,7 @@ export async function waitForContactSync(
           order by id desc limit 1`
     )
     if (!job || (job.state !== 'pending' && job.state !== 'running')) return true
-    if (Date.now() >= deadline) return false
+    if (Date.now() >= deadline || giveUp()) return false
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())))
   }
 }

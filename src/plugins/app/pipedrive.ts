@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin'
 import { createPipedriveConnection, type PipedriveConnection } from '../../pipedrive/connection.js'
+import { PipedriveReachability } from '../../pipedrive/reachability.js'
 import { SharedRateBudget } from '../../pipedrive/shared-rate-budget.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     pipedrive: PipedriveConnection
+    pipedriveReachability: PipedriveReachability
   }
 }
 
@@ -21,12 +23,17 @@ export default fp(
       search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS },
       logger
     })
+    const reachability = new PipedriveReachability()
     const connection = createPipedriveConnection(config, {
       logger,
       budget,
-      onAttempt: app.metrics.pipedriveAttempt
+      onAttempt: (attempt) => {
+        app.metrics.pipedriveAttempt(attempt)
+        reachability.observe(attempt)
+      }
     })
     app.decorate('pipedrive', connection)
+    app.decorate('pipedriveReachability', reachability)
     app.addHook('onClose', () => connection.close())
   },
   { name: 'pipedrive', dependencies: ['config', 'database', 'metrics'] }

@@ -48,7 +48,8 @@ const checkWarmLeadRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
       await queueContactSyncNow(app.db, id)
       app.jobs.notify()
-      await waitForContactSync(app.db, id, CHECK_WAIT_MS)
+      // While Pipedrive looks down the answer is `queued` at once, not after 5 s (CONTRACT §3).
+      await waitForContactSync(app.db, id, CHECK_WAIT_MS, () => app.pipedriveReachability.looksDown())
       return answer((await contactStatus(app.db, id, threshold)) ?? before)
     }
   )

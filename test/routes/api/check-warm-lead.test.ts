@@ -75,8 +75,11 @@ t.test('Pipedrive down: answers queued and the queue finishes the work later', a
   const event = contactEvent({ email, organization: null })
   await postWebhook(idle, event)
   sandbox.faults.set({ down: true })
+  const startedAt = Date.now()
   const response = await check(working, event.data.id, {})
+  const waitedMs = Date.now() - startedAt
   sandbox.faults.clear()
+  t.ok(waitedMs < 4_000, `answered without waiting out the 5 s (${waitedMs} ms): Pipedrive looked down`)
   t.equal(response.statusCode, 200)
   t.match(response.json(), { success: true, isWarmLead: true, queued: true, state: /pending|retrying/ })
   t.notOk(response.json().pipedrivePersonId)
