@@ -1,31 +1,13 @@
-import { load, startServer } from './load.js'
+import { INTAKE_CONNECTIONS, measureIntake } from './intake-measure.js'
 
 /**
  * `npm run bench:intake`: the service's intake against a minimal durable receiver (HMAC + one
  * INSERT), same load, same run, same PostgreSQL. Goal: ≥ 0.7× its throughput, p99 ≤ 50 ms.
  */
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const CONNECTIONS = 50
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const WARMUP_SECONDS = 2
 
-async function measure(script: string) {
-  const server = await startServer(script, {
-    DATABASE_URL,
-    PIPEDRIVE_API_TOKEN: 'bench',
-    PIPEDRIVE_BASE_URL: 'http://127.0.0.1:9'
-  })
-  try {
-    await load(server.url, { connections: CONNECTIONS, durationSeconds: WARMUP_SECONDS })
-    return await load(server.url, { connections: CONNECTIONS, durationSeconds: DURATION_SECONDS })
-  } finally {
-    await server.stop()
-  }
-}
-
-const minimal = await measure('./servers/minimal.ts')
-const service = await measure('./servers/service.ts')
-const ratio = service.requestsPerSecond / minimal.requestsPerSecond
+const { minimal, service, ratio } = await measureIntake(DATABASE_URL, DURATION_SECONDS)
 const rows = [
   ['receiver', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
   [
@@ -45,7 +27,7 @@ const rows = [
     service.errors
   ]
 ]
-console.log(`intake: ${CONNECTIONS} connections × ${DURATION_SECONDS} s, PostgreSQL`)
+console.log(`intake: ${INTAKE_CONNECTIONS} connections × ${DURATION_SECONDS} s, PostgreSQL`)
 for (const row of rows)
   console.log(
     row.map((cell) => String(typeof cell === 'number' ? Math.round(cell) : cell).padEnd(28)).join('')

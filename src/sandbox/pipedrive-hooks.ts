@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { SandboxUser } from './company.js'
@@ -15,6 +16,7 @@ interface Parts {
 }
 
 const entries = new WeakMap<FastifyRequest, LoggedRequest>()
+const arrivals = new WeakMap<FastifyRequest, number>()
 const dropAfter = new WeakSet<FastifyRequest>()
 
 const GATEWAY_PAGE =
@@ -30,6 +32,7 @@ export function pipedriveHooks(app: FastifyInstance, parts: Parts) {
   const { store, faults, windows, log } = parts
 
   app.addHook('onRequest', async (request, reply) => {
+    arrivals.set(request, performance.now())
     const url = new URL(request.url, 'http://sandbox')
     const user = store.userByToken(header(request, 'x-api-token'))
     const entry = log.add({
@@ -87,6 +90,8 @@ export function pipedriveHooks(app: FastifyInstance, parts: Parts) {
   app.addHook('onResponse', async (request, reply) => {
     const entry = entries.get(request)
     if (entry && !entry.fault?.startsWith('dropped')) entry.status = reply.statusCode
+    const arrived = arrivals.get(request)
+    if (entry && arrived !== undefined) entry.durationMs = performance.now() - arrived
   })
 }
 

@@ -10,6 +10,11 @@ export interface LoggedRequest {
   status: number | null
   /** What the sandbox did besides answering: 'rate-limited', 'failed', 'dropped-before', … */
   fault?: string
+  /**
+   * Arrival to answer sent, in milliseconds (injected latency included): what the call cost as
+   * Pipedrive's side of it, so benchmarks can subtract it from end-to-end times.
+   */
+  durationMs?: number
 }
 
 const MAX_ENTRIES = 10_000

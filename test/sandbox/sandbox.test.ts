@@ -196,3 +196,12 @@ t.test('control API over HTTP (for tests in other processes)', async (t) => {
   t.same((await control('GET', '/requests')).json.requests, [])
   t.equal((await control('DELETE', '/faults')).status, 200)
 })
+
+t.test('the request log gives each answered call its duration, injected latency included', async (t) => {
+  const latencyMs = 50
+  sandbox.faults.set({ latencyMs })
+  await call('GET', '/api/v1/users/me')
+  const [entry] = sandbox.requests
+  t.equal(entry?.status, 200)
+  t.ok((entry?.durationMs ?? 0) >= latencyMs, `durationMs ${entry?.durationMs} ≥ ${latencyMs}`)
+})
