@@ -59,5 +59,7 @@ t.test(
     t.equal(await server.stop(), 0, 'exit code 0 on SIGTERM')
     t.notMatch(output(), TEST_SECRET.slice(6), 'the secret never reaches the log')
     t.notMatch(output(), 'webhook-signature', 'signatures are not logged')
+    t.notMatch(output(), 'sandbox-token', 'no Pipedrive token in the log')
+    t.notMatch(output(), TEST_OPERATOR_KEY, 'no operator key in the log')
   }
 )

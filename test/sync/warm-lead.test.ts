@@ -60,8 +60,16 @@ t.test('a warm contact gets organization, owner, label and person, and the ids a
     email,
     organization: { id: uid('o'), name: orgName, industry: 'Computing', country: 'GB' }
   })
-  await postWebhook(app, event)
-  const s = await settled(event.data.id)
+  const calls = await callsDuring(async () => {
+    await postWebhook(app, event)
+    await settled(event.data.id)
+  })
+  t.ok(
+    calls.indexOf('POST /api/v2/organizations') < calls.indexOf('POST /api/v2/persons') &&
+      calls.includes('POST /api/v2/organizations'),
+    `the organization is created before the person: ${calls.join(', ')}`
+  )
+  const s = await status(event.data.id)
   t.equal(s.state, 'synced')
   const [person] = personsWithEmail(email)
   const [org] = orgsNamed(orgName)
@@ -94,12 +102,15 @@ t.test('a cold contact causes no Pipedrive call; it syncs once it turns warm', a
   const id = uid('c')
   const email = `${uid('cold')}@example.com`
   const calls = await callsDuring(async () => {
-    await postWebhook(app, contactEvent({ id, email, warmnessScore: 3, updatedAt: '2026-11-24T10:00:00Z' }))
+    await postWebhook(
+      app,
+      contactEvent({ id, email, warmnessScore: 3.99, updatedAt: '2026-11-24T10:00:00Z' })
+    )
     await settled(id, ['not_warm'])
   })
   t.same(calls, [])
   t.equal(personsWithEmail(email).length, 0)
-  await postWebhook(app, contactEvent({ id, email, warmnessScore: 4.5, updatedAt: '2026-11-24T11:00:00Z' }))
+  await postWebhook(app, contactEvent({ id, email, warmnessScore: 4, updatedAt: '2026-11-24T11:00:00Z' }))
   t.equal((await settled(id)).state, 'synced')
   t.equal(personsWithEmail(email).length, 1)
 })
@@ -184,20 +195,23 @@ t.test('an owner without an active Pipedrive user: created without owner, with a
 t.test('a failure after the organization: the retry reuses it, one person in the end', async (t) => {
   const email = `${uid('retry')}@example.com`
   const orgName = uid('Retry Org')
+  // 1 + 3 in-line retries: the whole first round fails after the organization was created.
   sandbox.faults.set({ failNext: { count: 4, status: 503, method: 'POST', path: '/api/v2/persons' } })
   t.teardown(() => sandbox.faults.clear())
   const event = contactEvent({ email, organization: { id: uid('o'), name: orgName } })
-  await postWebhook(app, event)
-  const retrying = await settled(event.data.id, ['retrying'])
-  t.match(retrying.lastError, /503/)
-  t.equal(retrying.pipedriveOrgId, String(orgsNamed(orgName)[0]?.id), 'the org id was stored at once')
-  await app.db.execute(
-    sql`update jobs set run_at = now() where entity_id = ${event.data.id} and state = 'retrying'`
-  )
-  app.jobs.notify()
-  const s = await settled(event.data.id)
+  const calls = await callsDuring(async () => {
+    await postWebhook(app, event)
+    await settled(event.data.id)
+  })
+  const s = await status(event.data.id)
   t.equal(s.state, 'synced')
-  t.equal(s.attempts, 2)
+  t.equal(s.attempts, 2, 'the second round succeeded')
+  t.equal(
+    calls.filter((c) => c === 'POST /api/v2/persons').length,
+    5,
+    '4 failed creates, then one that worked'
+  )
+  t.equal(calls.filter((c) => c === 'POST /api/v2/organizations').length, 1, 'the stored org id was reused')
   t.equal(orgsNamed(orgName).length, 1, 'one organization')
   t.equal(personsWithEmail(email).length, 1, 'one person')
 })
@@ -214,16 +228,19 @@ t.test('an answer lost after the person was created: still one person', async (t
   t.equal(s.pipedrivePersonId, String(personsWithEmail(email)[0]?.id))
 })
 
-t.test('20 events for one contact at once: one person', async (t) => {
+t.test('30 events for one contact at once: one person, one organization', async (t) => {
   const id = uid('c')
   const email = `${uid('burst')}@example.com`
+  const orgName = uid('Burst Org')
+  const organization = { id: uid('o'), name: orgName }
   await Promise.all(
-    Array.from({ length: 20 }, (_, i) =>
+    Array.from({ length: 30 }, (_, i) =>
       postWebhook(
         app,
         contactEvent({
           id,
           email,
+          organization,
           name: `Burst ${i}`,
           updatedAt: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString()
         })
@@ -232,6 +249,7 @@ t.test('20 events for one contact at once: one person', async (t) => {
   )
   t.equal((await settled(id)).state, 'synced')
   t.equal(personsWithEmail(email).length, 1)
+  t.equal(orgsNamed(orgName).length, 1)
 })
 
 t.test('a contact without email is created once, however often it is updated', async (t) => {
@@ -261,4 +279,41 @@ t.test('a 400 from Pipedrive is not retried: dead at once with what Pipedrive sa
   t.equal(s.state, 'dead')
   t.equal(s.attempts, 1)
   t.match(s.lastError, /400.*Name is too long/)
+})
+
+t.test('Pipedrive down: accepted and queued; synced once it is back', async (t) => {
+  const email = `${uid('outage')}@example.com`
+  sandbox.faults.set({ down: true })
+  t.teardown(() => sandbox.faults.clear())
+  const event = contactEvent({ email, organization: null })
+  t.equal((await postWebhook(app, event)).statusCode, 202, 'intake never waits for Pipedrive')
+  const failed = await eventually(async () => {
+    const s = await status(event.data.id)
+    return s.attempts >= 1 && s.lastError ? s : undefined
+  })
+  t.match(failed.lastError, /503/)
+  sandbox.faults.clear()
+  t.equal((await settled(event.data.id)).state, 'synced', 'the queue finished the work')
+  t.equal(personsWithEmail(email).length, 1)
+})
+
+t.test('an account without the label: created once for many contacts at once', async (t) => {
+  const bare = await testSandbox(t, { company: { warmLeadLabel: false } })
+  const bareApp = await build(t, database, { config: sandboxConfig(bare), pollIntervalMs: 20 })
+  const events = Array.from({ length: 8 }, () =>
+    contactEvent({ email: `${uid('l')}@example.com`, organization: null })
+  )
+  await Promise.all(events.map((event) => postWebhook(bareApp, event)))
+  for (const event of events) {
+    await eventually(async () => {
+      const response = await bareApp.inject({ url: `/api/contacts/${event.data.id}/sync-status`, headers })
+      return response.json().state === 'synced'
+    }, 20_000)
+  }
+  const labels = (bare.store.labelField().options ?? []).filter((o) => o.label.toLowerCase() === 'warm lead')
+  t.equal(labels.length, 1, 'one Warm Lead label')
+  t.ok(
+    bare.store.persons.every((p) => p.label_ids.includes(labels[0]?.id ?? -1)),
+    'on every person'
+  )
 })
