@@ -48,7 +48,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const migrationsSchema = schemaName ?? 'drizzle'
   const connection = schemaName ? { search_path: schemaName } : {}
   const client = postgres(url, {
-    max: options.maxConnections ?? 10,
+    // The worker's 16 jobs plus the intake's bursts.
+    max: options.maxConnections ?? 20,
     onnotice: () => {},
     connection
   })

@@ -38,7 +38,8 @@ export interface WorkerOptions {
   reportFailure?: (tx: Executor, job: ClaimedJob, failure: FailureReport) => Promise<void>
 }
 
-const DEFAULT_CONCURRENCY = 8
+// Jobs mostly wait on Pipedrive (hundreds of ms a call): enough in flight to keep the rate budget busy.
+const DEFAULT_CONCURRENCY = 16
 const DEFAULT_POLL_INTERVAL_MS = 1_000
 // Renew well before expiry so one slow database round trip cannot lose the lease.
 const LEASE_RENEWALS_PER_LEASE = 3
