@@ -137,7 +137,9 @@ export class PipedriveClient {
       if (error instanceof PipedriveNetworkError) sent = error.sent
       throw error
     } finally {
-      await permit.release(sent)
+      // Not awaited: the slot's release is bookkeeping (it never throws, and a late write only
+      // counts the request a little longer), and waiting for it would add a round trip per call.
+      void permit.release(sent)
       const info: AttemptInfo = {
         endpoint: endpoint.name,
         method: endpoint.method,
