@@ -35,6 +35,9 @@ export async function enqueue(executor: Executor, job: EnqueueInput): Promise<vo
  * contact's jobs run one at a time and in order, across processes. A running job whose lease
  * expired (its process died) is a candidate again. SKIP LOCKED lets concurrent claimers pass
  * each other; the partial unique index `jobs_running_key_uq` backs the guarantee in the database.
+ * A candidate's head is looked up per candidate (jobs_active_key_idx): a join against all heads
+ * (`distinct on`) was planned as a nested loop whenever the statistics predate a backlog (a fresh
+ * table, or a burst after a quiet time) — 0.4 to 2.6 s per claim at 2,000–3,000 waiting jobs.
  */
 export async function claimJobs(
   db: Executor,
@@ -48,17 +51,15 @@ export async function claimJobs(
   return rows<ClaimedJob>(
     db,
     sql`
-    with heads as (
-      select distinct on (serial_key) id
-      from jobs
-      where state in ('pending', 'retrying', 'running')
-      order by serial_key, id
-    ), picked as (
+    with picked as (
       select j.id
-      from jobs j join heads h on h.id = j.id
+      from jobs j
       where j.type in (${typeList})
         and ((j.state in ('pending', 'retrying') and j.run_at <= now())
           or (j.state = 'running' and j.locked_until < now()))
+        and j.id = (
+          select min(head.id) from jobs head
+          where head.serial_key = j.serial_key and head.state in ('pending', 'retrying', 'running'))
       order by j.run_at, j.id
       limit ${limit}
       for update of j skip locked
