@@ -15,6 +15,8 @@ export interface SandboxProcess {
 }
 
 export interface SandboxState {
+  /** The company's users with their tokens (a sandbox: nothing here is a real credential). */
+  users: Array<{ id: number; email: string; token: string }>
   persons: Array<{
     id: number
     name: string
