@@ -38,6 +38,12 @@ export const organizations = pgTable('organizations', {
   industry: text('industry'),
   country: text('country'),
   pipedriveOrgId: integer('pipedrive_org_id'),
+  /**
+   * Contacts of one organization sync in parallel: the job that finds or creates the organization
+   * in Pipedrive holds this lease, so two never create it twice (across instances too).
+   */
+  creatingUntil: timestamp('creating_until', { withTimezone: true }),
+  creatingToken: uuid('creating_token'),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 })

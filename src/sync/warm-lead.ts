@@ -3,6 +3,7 @@ import { addCallback } from '../callbacks/outbox.js'
 import { rows } from '../db/database.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { SyncDeps } from './deps.js'
+import { claimOrganization, settleOrganization } from './organization-lease.js'
 import { accountFor, pipedriveUserIdFor } from './owner.js'
 import { releaseWaitingActivities } from './waiting-activities.js'
 
@@ -84,7 +85,10 @@ async function storeLink(
   deps.notify()
 }
 
-/** Step 1: a known id, else the organization with exactly this name, else a new one — stored at once. */
+/**
+ * Step 1: a known id, else the organization with exactly this name, else a new one — stored at
+ * once, under the organization's lease (other contacts of it may be syncing right now).
+ */
 async function resolveOrganization(
   deps: SyncDeps,
   account: PipedriveAccount,
@@ -94,26 +98,30 @@ async function resolveOrganization(
 ): Promise<number | null> {
   if (contact.organization_id === null || contact.org_name === null) return null
   if (contact.org_pipedrive_id !== null) return contact.org_pipedrive_id
-  const found = await account.findOrganizationByName(contact.org_name, { signal })
-  let orgId: number
-  if (found) {
-    orgId = found.id
-  } else {
-    const created = await account.createOrganization(
-      {
-        name: contact.org_name,
-        ...(contact.org_industry ? { industry: contact.org_industry } : {}),
-        ...(contact.org_country ? { country: contact.org_country } : {})
-      },
-      { signal }
-    )
-    orgId = created.id
-    warnings.push(...created.warnings)
+  const claim = await claimOrganization(deps.db, contact.organization_id, signal)
+  let orgId: number | null = claim.kind === 'known' ? claim.pipedriveOrgId : null
+  if (claim.kind === 'claimed') {
+    try {
+      const found = await account.findOrganizationByName(contact.org_name, { signal })
+      if (found) {
+        orgId = found.id
+      } else {
+        const created = await account.createOrganization(
+          {
+            name: contact.org_name,
+            ...(contact.org_industry ? { industry: contact.org_industry } : {}),
+            ...(contact.org_country ? { country: contact.org_country } : {})
+          },
+          { signal }
+        )
+        orgId = created.id
+        warnings.push(...created.warnings)
+      }
+    } finally {
+      // Stored before the next call: a failure later in this round must not create it again.
+      await settleOrganization(deps.db, contact.organization_id, claim.token, orgId)
+    }
   }
-  // Stored before the next call: a failure later in this round must not create the organization again.
-  await deps.db.execute(sql`
-    update organizations set pipedrive_org_id = ${orgId}, updated_at = now()
-    where id = ${contact.organization_id} and pipedrive_org_id is null`)
   await deps.db.execute(sql`update contacts set pipedrive_org_id = ${orgId} where id = ${contact.id}`)
   return orgId
 }

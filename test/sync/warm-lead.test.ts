@@ -317,3 +317,26 @@ t.test('an account without the label: created once for many contacts at once', a
     'on every person'
   )
 })
+
+t.test('contacts of one organization syncing at once: one organization in Pipedrive', async (t) => {
+  const orgName = uid('Shared Org')
+  const organization = { id: uid('o'), name: orgName }
+  const events = Array.from({ length: 12 }, () =>
+    contactEvent({ email: `${uid('member')}@example.com`, organization })
+  )
+  // Slow answers widen the window in which two jobs could both search and then both create.
+  sandbox.faults.set({ latencyMs: 30 })
+  t.teardown(() => sandbox.faults.clear())
+  await Promise.all(events.map((event) => postWebhook(app, event)))
+  const statuses = await Promise.all(events.map((event) => settled(event.data.id)))
+  t.ok(
+    statuses.every((s) => s.state === 'synced'),
+    'every contact synced'
+  )
+  const [org] = orgsNamed(orgName)
+  t.equal(orgsNamed(orgName).length, 1, 'one organization')
+  t.ok(
+    statuses.every((s) => s.pipedriveOrgId === String(org?.id)),
+    'every contact and person points at it'
+  )
+})
