@@ -103,7 +103,8 @@ async function send(baseUrl: string, fuzz: FuzzCase): Promise<number | undefined
     })
     await response.arrayBuffer()
     return response.status
-  } catch {
+  } catch (error) {
+    if (process.env.RELIABILITY_DEBUG) console.error(fuzz.kind, (error as Error).cause ?? error)
     return undefined
   }
 }

@@ -4,6 +4,7 @@ import { recordActivityCreated, recordContactUpdated } from '../../intake/record
 import { WebhookEvent, WebhookHeaders } from '../../schemas/webhook-request.js'
 import { HttpError, WebhookAccepted } from '../../schemas/webhook-responses.js'
 import { parseEvent } from '../../webhooks/parse-event.js'
+import { readRawBody } from '../../webhooks/raw-body.js'
 import { verifyWebhook } from '../../webhooks/verify.js'
 
 export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024
@@ -16,10 +17,8 @@ const httpError = (description: string) => Type.Object(HttpError.properties, { d
  */
 const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES },
-    (_request, body, done) => done(null, body)
+  app.addContentTypeParser('application/json', (_request, payload, done) =>
+    readRawBody(payload, WEBHOOK_BODY_LIMIT_BYTES, done)
   )
 
   // Answers the handler did not give (signature, size, content type, schema): counted here, as the
