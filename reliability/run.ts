@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatTable, type ScenarioResult } from './result.js'
+import { emptyResult, formatTable, type ScenarioResult } from './result.js'
 import { redeliveries } from './scenarios/a-redeliveries.js'
 import { parallelContact } from './scenarios/b-parallel-contact.js'
 import { sigkill } from './scenarios/c-sigkill.js'
@@ -45,17 +45,8 @@ for (const [key, scenario] of SCENARIOS) {
     results.push(await scenario(suite))
   } catch (error) {
     results.push({
-      scenario: key,
-      events: 0,
-      sent: 0,
-      ok2xx: 0,
-      c4xx: 0,
-      c5xx: 0,
-      noAnswer: 0,
-      lost: 0,
-      duplicated: 0,
+      ...emptyResult(key),
       elapsedMs: performance.now() - start,
-      other: '',
       failures: [`crashed: ${error instanceof Error ? error.stack : String(error)}`]
     })
   }
