@@ -6,6 +6,7 @@ import { type BuildAppOptions, buildApp } from '../src/app.js'
 import { type Config, loadConfig } from '../src/config.js'
 import { type DatabaseHandle, openDatabase } from '../src/db/database.js'
 import { type Sandbox, startSandbox } from '../src/sandbox/server.js'
+import type { ActivitySyncStatusT, ContactSyncStatusT } from '../src/schemas/operator-api.js'
 import { sign } from '../src/webhooks/verify.js'
 
 interface Tap {
@@ -180,4 +181,36 @@ export function sandboxConfig(sandbox: Sandbox, overrides: Record<string, string
     OPERATOR_RATE_LIMIT: '10000',
     ...overrides
   })
+}
+
+const operatorHeaders = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
+
+export async function contactStatus(app: FastifyInstance, id: string): Promise<ContactSyncStatusT> {
+  return (await app.inject({ url: `/api/contacts/${id}/sync-status`, headers: operatorHeaders })).json()
+}
+
+export async function activityStatus(app: FastifyInstance, id: string): Promise<ActivitySyncStatusT> {
+  return (await app.inject({ url: `/api/activities/${id}/sync-status`, headers: operatorHeaders })).json()
+}
+
+/** Polls a status until its state is one of `states`. */
+export function waitForState<T extends { state: string }>(
+  read: () => Promise<T>,
+  states: readonly string[],
+  timeoutMs = 20_000
+): Promise<T> {
+  return eventually(async () => {
+    const status = await read()
+    return states.includes(status.state) ? status : undefined
+  }, timeoutMs)
+}
+
+/** Creates a record in the sandbox through its own API, as another Pipedrive user would. */
+export async function seedSandbox<T>(sandbox: Sandbox, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-token': sandbox.token },
+    body: JSON.stringify(body)
+  })
+  return ((await response.json()) as { data: T }).data
 }

@@ -5,50 +5,28 @@ import { JOB_TYPES } from '../../src/jobs/job-types.js'
 import { enqueue } from '../../src/jobs/queue.js'
 import {
   activityEvent,
+  activityStatus,
   build,
   contactEvent,
   eventually,
   postWebhook,
   sandboxConfig,
-  TEST_OPERATOR_KEY,
+  seedSandbox,
   testDatabase,
   testSandbox,
-  uid
+  uid,
+  waitForState
 } from '../helper.js'
 
 const database = await testDatabase(t)
 const sandbox = await testSandbox(t)
 const app = await build(t, database, { config: sandboxConfig(sandbox), pollIntervalMs: 20 })
-const headers = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
 
-interface Status {
-  success: boolean
-  synced: boolean
-  pipedriveActivityId?: string
-  syncAttempts: number
-  lastAttempt?: string
-  state: string
-  lastError?: string
-  warning?: string
-}
-const status = async (id: string): Promise<Status> =>
-  (await app.inject({ url: `/api/activities/${id}/sync-status`, headers })).json()
-const inState = (id: string, states: string[]) =>
-  eventually(async () => {
-    const s = await status(id)
-    return states.includes(s.state) ? s : undefined
-  }, 20_000)
+const status = (id: string) => activityStatus(app, id)
+const inState = (id: string, states: string[]) => waitForState(() => status(id), states)
 const settled = (id: string) => inState(id, ['synced', 'waiting_for_person', 'skipped', 'dead'])
 
-/** Seeds the sandbox through its own API, as another Pipedrive user would. */
-async function seed<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-token': sandbox.token },
-    body: JSON.stringify(body)
-  })
-  return ((await response.json()) as { data: T }).data
-}
+const seed = <T>(path: string, body: unknown) => seedSandbox<T>(sandbox, path, body)
 const newPerson = async () => (await seed<{ id: number }>('/api/v2/persons', { name: uid('Person') })).id
 const newOrganization = async () =>
   (await seed<{ id: number }>('/api/v2/organizations', { name: uid('Org') })).id

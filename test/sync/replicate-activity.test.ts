@@ -10,11 +10,12 @@ import { ActivityOutcomeUnknownError, replicateActivity } from '../../src/sync/a
 import type { SyncDeps } from '../../src/sync/deps.js'
 import {
   activityEvent,
+  activityStatus,
   build,
   contactEvent,
   postWebhook,
   sandboxConfig,
-  TEST_OPERATOR_KEY,
+  seedSandbox,
   testDatabase,
   testSandbox,
   uid
@@ -38,18 +39,9 @@ const deps: SyncDeps = {
   notify: () => {}
 }
 const signal = new AbortController().signal
-const headers = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
-const status = async (id: string) =>
-  (await app.inject({ url: `/api/activities/${id}/sync-status`, headers })).json()
+const status = (id: string) => activityStatus(app, id)
 
-async function seed<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-token': sandbox.token },
-    body: JSON.stringify(body)
-  })
-  return ((await response.json()) as { data: T }).data
-}
+const seed = <T>(path: string, body: unknown) => seedSandbox<T>(sandbox, path, body)
 const newPerson = async () => (await seed<{ id: number }>('/api/v2/persons', { name: uid('Person') })).id
 const callsSince = (from: number) => sandbox.requests.slice(from).map((r) => `${r.method} ${r.path}`)
 

@@ -4,48 +4,29 @@ import { rows } from '../../src/db/database.js'
 import {
   build,
   contactEvent,
+  contactStatus,
   eventually,
   postWebhook,
   sandboxConfig,
-  TEST_OPERATOR_KEY,
+  seedSandbox,
   testDatabase,
   testSandbox,
-  uid
+  uid,
+  waitForState
 } from '../helper.js'
 
 const database = await testDatabase(t)
 const sandbox = await testSandbox(t)
 const app = await build(t, database, { config: sandboxConfig(sandbox), pollIntervalMs: 20 })
-const headers = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
 
-interface Status {
-  state: string
-  pipedrivePersonId?: string
-  pipedriveOrgId?: string
-  warning?: string
-  lastError?: string
-  attempts: number
-}
-const status = async (id: string): Promise<Status> =>
-  (await app.inject({ url: `/api/contacts/${id}/sync-status`, headers })).json()
+const status = (id: string) => contactStatus(app, id)
 const settled = (id: string, states = ['synced', 'not_warm', 'skipped', 'dead']) =>
-  eventually(async () => {
-    const s = await status(id)
-    return states.includes(s.state) ? s : undefined
-  }, 20_000)
+  waitForState(() => status(id), states)
 const personsWithEmail = (email: string) =>
   sandbox.store.persons.filter((p) => p.emails.some((e) => e.value.toLowerCase() === email.toLowerCase()))
 const orgsNamed = (name: string) => sandbox.store.organizations.filter((o) => o.name === name)
 const labelOptions = () => sandbox.store.labelField().options ?? []
-/** Seeds the sandbox through its own API, as another Pipedrive user would. */
-async function seed<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-token': sandbox.token },
-    body: JSON.stringify(body)
-  })
-  return ((await response.json()) as { data: T }).data
-}
+const seed = <T>(path: string, body: unknown) => seedSandbox<T>(sandbox, path, body)
 /** Pipedrive requests made while `run` ran (the sandbox's own log). */
 async function callsDuring(run: () => Promise<unknown>): Promise<string[]> {
   const before = sandbox.requests.length
@@ -306,10 +287,7 @@ t.test('an account without the label: created once for many contacts at once', a
   )
   await Promise.all(events.map((event) => postWebhook(bareApp, event)))
   for (const event of events) {
-    await eventually(async () => {
-      const response = await bareApp.inject({ url: `/api/contacts/${event.data.id}/sync-status`, headers })
-      return response.json().state === 'synced'
-    }, 20_000)
+    await waitForState(() => contactStatus(bareApp, event.data.id), ['synced'])
   }
   const labels = (bare.store.labelField().options ?? []).filter((o) => o.label.toLowerCase() === 'warm lead')
   t.equal(labels.length, 1, 'one Warm Lead label')
