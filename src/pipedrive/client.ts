@@ -131,7 +131,7 @@ export class PipedriveClient {
     try {
       const response = await this.#dispatch(endpoint, options, call)
       status = response.status
-      return await this.#interpret(endpoint, response, call)
+      return await this.#interpret(endpoint, response, call, permit.spare)
     } catch (error) {
       failure = error as Error
       if (error instanceof PipedriveNetworkError) sent = error.sent
@@ -201,13 +201,17 @@ export class PipedriveClient {
   async #interpret<S extends TSchema>(
     endpoint: Endpoint<S>,
     response: { status: number; headers: Record<string, string | string[] | undefined>; text: string },
-    call: { method: string; path: string }
+    call: { method: string; path: string },
+    spare: number
   ): Promise<Answer<Static<S>>> {
     const { status, headers } = response
     const remaining = numberHeader(headers['x-ratelimit-remaining'])
     const reset = numberHeader(headers['x-ratelimit-reset'])
-    if (remaining === 0 && reset !== undefined && reset > 0) {
-      // The token's window is used up (perhaps by another process): stop until it resets.
+    if (remaining === 0 && spare > 0 && reset !== undefined && reset > 0) {
+      // Pipedrive's window is full while ours had room: someone else uses the token, so stop until
+      // it resets. When ours is full too, it already holds the next call back just long enough
+      // (a slot frees a window after its call ended, so after Pipedrive's count of it), and the
+      // reset, rounded up to whole seconds, would idle the token for up to a second more.
       await this.#options.budget.pause(this.key, reset * 1000)
     }
     const json = parseJson(response.text)

@@ -11,6 +11,11 @@ export interface RatePermit {
   /** How long the call waited for its slot, for metrics. */
   readonly waitedMs: number
   /**
+   * Slots of the call's budgets (the fuller one, for a search) still free right after this grant.
+   * Pipedrive answering `remaining: 0` while this is above 0 means someone else uses the token.
+   */
+  readonly spare: number
+  /**
    * Ends the call's hold on its slot. `sent: false` (the connection was refused, nothing reached
    * Pipedrive) frees the slot at once; otherwise the request counts for a full window from now.
    */
@@ -20,7 +25,7 @@ export interface RatePermit {
 export interface RateBudget {
   /** Resolves when the call may be sent; callers beyond the budget wait in FIFO order. */
   acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit>
-  /** No call of this token is granted for `ms` (a 429's retry-after, or remaining: 0 until reset). */
+  /** No call of this token is granted for `ms` (a 429's retry-after, or an unexpected remaining: 0 until reset). */
   pause(key: string, ms: number): void | Promise<void>
 }
 

@@ -129,14 +129,16 @@ export class InProcessRateBudget implements RateBudget {
       state.queue.shift()
       if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort)
       for (const bucket of buckets) bucket.inFlight++
-      head.resolve(this.#permit(state, buckets, now - head.enqueuedAt))
+      const spare = Math.min(...buckets.map((bucket) => bucket.limit - bucket.inFlight - bucket.ended.length))
+      head.resolve(this.#permit(state, buckets, now - head.enqueuedAt, spare))
     }
   }
 
-  #permit(state: TokenState, buckets: Bucket[], waitedMs: number): RatePermit {
+  #permit(state: TokenState, buckets: Bucket[], waitedMs: number, spare: number): RatePermit {
     let released = false
     return {
       waitedMs,
+      spare,
       release: (sent: boolean) => {
         if (released) return
         released = true

@@ -38,6 +38,12 @@ export async function ensureSlots(db: Executor, key: string, need: SlotNeed): Pr
     on conflict do nothing`)
 }
 
+/** One call's slots, and how many more calls its budgets had room for (RatePermit.spare). */
+export interface SlotGrant {
+  slots: TakenSlot[]
+  spare: number
+}
+
 /**
  * Takes free slots for up to `calls` calls, each needing one slot of every budget in `needs`
  * (all of them or none), unless the token is paused. Oldest slots go first and are paired by
@@ -50,7 +56,7 @@ export async function takeSlots(
   needs: readonly SlotNeed[],
   calls: number,
   holdMs: number
-): Promise<TakenSlot[][]> {
+): Promise<SlotGrant[]> {
   // One CTE per budget: FOR UPDATE is allowed neither in a UNION branch nor next to a window function.
   const candidates = needs.map(
     (need, i) => sql`${sql.raw(`need${i}`)} as (
@@ -70,7 +76,16 @@ export async function takeSlots(
     needs.map((_, i) => sql.raw(`select * from need${i} where call <= (select n from served)`)),
     sql` union all `
   )
-  const taken = await rows<TakenSlot & { call: number | string }>(
+  // Free slots before this grant (rows other instances are taking count as free: an over-estimate).
+  const free = sql.join(
+    needs.map(
+      (need) => sql`(select count(*) from rate_slots
+        where token_key = ${key} and kind = ${need.kind} and slot <= ${need.limit}::int
+          and used_at <= now() - ${ms(need.windowMs)})`
+    ),
+    sql`, `
+  )
+  const taken = await rows<TakenSlot & { call: number | string; spare: number | string }>(
     db,
     sql`
     with ${sql.join(candidates, sql`, `)},
@@ -79,16 +94,17 @@ export async function takeSlots(
     update rate_slots r set used_at = now() + ${ms(holdMs)}
     from picked
     where r.token_key = ${key} and r.kind = picked.kind and r.slot = picked.slot
-    returning picked.call, r.kind, r.slot, r.used_at::text as held, picked.used_at::text as previous`
+    returning picked.call, least(${free}) - picked.call as spare, r.kind, r.slot,
+      r.used_at::text as held, picked.used_at::text as previous`
   )
-  const byCall: TakenSlot[][] = []
-  for (const { call, ...slot } of taken) {
+  const grants: SlotGrant[] = []
+  for (const { call, spare, ...slot } of taken) {
     const index = Number(call) - 1
-    const slots = byCall[index] ?? []
-    slots.push(slot)
-    byCall[index] = slots
+    const grant = grants[index] ?? { slots: [], spare: Math.max(0, Number(spare)) }
+    grant.slots.push(slot)
+    grants[index] = grant
   }
-  return byCall
+  return grants
 }
 
 /** A finished call's slots, and whether its request was sent. */

@@ -7,6 +7,7 @@ import {
   ensureSlots,
   msUntilFree,
   pauseToken,
+  type SlotGrant,
   type SlotNeed,
   type TakenSlot,
   takeSlots
@@ -173,7 +174,7 @@ export class SharedRateBudget implements RateBudget {
     }
   }
 
-  async #take(key: string, needs: readonly SlotNeed[], calls: number): Promise<TakenSlot[][]> {
+  async #take(key: string, needs: readonly SlotNeed[], calls: number): Promise<SlotGrant[]> {
     for (const need of needs) {
       const id = `${key}\u0000${need.kind}\u0000${need.limit}`
       if (this.#ensured.has(id)) continue
@@ -184,11 +185,11 @@ export class SharedRateBudget implements RateBudget {
   }
 
   /** Hands the slots to the batch in queue order; slots of callers aborted meanwhile go back. */
-  async #grant(key: string, queue: TokenQueue, batch: Waiter[], granted: TakenSlot[][]): Promise<void> {
+  async #grant(key: string, queue: TokenQueue, batch: Waiter[], granted: SlotGrant[]): Promise<void> {
     const unused: TakenSlot[] = []
-    granted.forEach((slots, i) => {
+    granted.forEach(({ slots, spare }, i) => {
       const waiter = this.#settle(queue, batch[i] as Waiter)
-      if (waiter) waiter.resolve(this.#permit(key, queue, slots, performance.now() - waiter.enqueuedAt))
+      if (waiter) waiter.resolve(this.#permit(key, queue, slots, spare, performance.now() - waiter.enqueuedAt))
       else unused.push(...slots)
     })
     if (unused.length > 0) await this.#release(key, unused, false)
@@ -202,10 +203,11 @@ export class SharedRateBudget implements RateBudget {
     return head
   }
 
-  #permit(key: string, queue: TokenQueue, slots: TakenSlot[], waitedMs: number): RatePermit {
+  #permit(key: string, queue: TokenQueue, slots: TakenSlot[], spare: number, waitedMs: number): RatePermit {
     let released = false
     return {
       waitedMs,
+      spare,
       release: async (sent: boolean) => {
         if (released) return
         released = true

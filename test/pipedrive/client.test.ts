@@ -140,13 +140,23 @@ t.test('an HTML 403 from the CDN counts as rate limiting', async (t) => {
   t.same(setup.delays, [10_000], 'no retry-after: Pipedrive’s observed 10 s')
 })
 
-t.test('x-ratelimit-remaining: 0 pauses the token until the reset', async (t) => {
+t.test('x-ratelimit-remaining: 0 while our budget had room pauses the token until the reset', async (t) => {
   const setup = mockPipedrive()
   setup.pool
     .intercept({ path: '/api/v1/users/me', method: 'GET' })
     .reply(200, ok(user), { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '3' } })
   await getCurrentUser(setup.client)
-  t.same(setup.budget.pauses, [3000])
+  t.same(setup.budget.pauses, [3000], 'someone else uses the token: stop until the reset')
+})
+
+t.test('x-ratelimit-remaining: 0 on the call that filled our budget too does not pause', async (t) => {
+  const setup = mockPipedrive()
+  setup.budget.spare = 0
+  setup.pool
+    .intercept({ path: '/api/v1/users/me', method: 'GET' })
+    .reply(200, ok(user), { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '3' } })
+  await getCurrentUser(setup.client)
+  t.same(setup.budget.pauses, [], 'the budget itself holds the next call back until a slot frees')
 })
 
 t.test('a refused connection is retried, not counted against the budget, not ambiguous', async (t) => {

@@ -12,10 +12,12 @@ export class RecordingBudget implements RateBudget {
   readonly acquired: Array<{ key: string; kind: CallKind }> = []
   readonly released: boolean[] = []
   readonly pauses: number[] = []
+  /** What every permit says was left in the budget after its grant. */
+  spare = 10
 
   async acquire(key: string, kind: CallKind): Promise<RatePermit> {
     this.acquired.push({ key, kind })
-    return { waitedMs: 0, release: (sent) => void this.released.push(sent) }
+    return { waitedMs: 0, spare: this.spare, release: (sent) => void this.released.push(sent) }
   }
 
   pause(_key: string, ms: number): void {

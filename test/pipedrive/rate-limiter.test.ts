@@ -169,3 +169,18 @@ t.test('rejects impossible budgets', async (t) => {
     () => new InProcessRateBudget({ general: { limit: 0, windowMs: 1 }, search: { limit: 1, windowMs: 1 } })
   )
 })
+
+t.test('each permit says how many slots of its budgets were left after it', async (t) => {
+  const budget = new InProcessRateBudget({
+    general: { limit: 4, windowMs: 60_000 },
+    search: { limit: 2, windowMs: 60_000 }
+  })
+  const general = await budget.acquire('token', 'general')
+  const search = await budget.acquire('token', 'search')
+  const last = await budget.acquire('token', 'search')
+  t.same(
+    [general.spare, search.spare, last.spare],
+    [3, 1, 0],
+    'a search reports the fuller of its two budgets'
+  )
+})

@@ -266,3 +266,31 @@ t.test('rejects impossible budgets', async (t) => {
       })
   )
 })
+
+t.test('each permit says how many slots of its budgets were left after it', async (t) => {
+  const [budget] = budgets({
+    general: { limit: 4, windowMs: 60_000 },
+    search: { limit: 2, windowMs: 60_000 }
+  })
+  const key = uid('spare')
+  const general = await budget.acquire(key, 'general')
+  const search = await budget.acquire(key, 'search')
+  const last = await budget.acquire(key, 'search')
+  t.same(
+    [general.spare, search.spare, last.spare],
+    [3, 1, 0],
+    'a search reports the fuller of its two budgets'
+  )
+  const batch = await Promise.all([1, 2, 3].map(() => budget.acquire(uid('spare'), 'general')))
+  t.same(
+    batch.map((permit) => permit.spare),
+    [3, 3, 3],
+    'separate tokens'
+  )
+  const together = await Promise.all([1, 2, 3].map(() => budget.acquire(key.concat('-b'), 'general')))
+  t.same(
+    together.map((permit) => permit.spare),
+    [3, 2, 1],
+    'callers granted by one query each get their own count'
+  )
+})
