@@ -189,7 +189,8 @@ export class SharedRateBudget implements RateBudget {
     const unused: TakenSlot[] = []
     granted.forEach(({ slots, spare }, i) => {
       const waiter = this.#settle(queue, batch[i] as Waiter)
-      if (waiter) waiter.resolve(this.#permit(key, queue, slots, spare, performance.now() - waiter.enqueuedAt))
+      if (waiter)
+        waiter.resolve(this.#permit(key, queue, slots, spare, performance.now() - waiter.enqueuedAt))
       else unused.push(...slots)
     })
     if (unused.length > 0) await this.#release(key, unused, false)
