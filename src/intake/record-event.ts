@@ -1,5 +1,5 @@
-import { type SQL, sql } from 'drizzle-orm'
-import { type Executor, preparedRows } from '../db/database.js'
+import { sql } from 'drizzle-orm'
+import { type Executor, preparedStatement } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
 
@@ -21,11 +21,12 @@ interface StatementResult {
   applied: number
 }
 
+const p = (name: string) => sql.placeholder(name)
+
 /** The inbox row; it returns nothing for a webhook id seen before, and the rest of the statement follows it. */
-function inboxInsert(webhookId: string, type: string, rawBody: string): SQL {
-  return sql`insert into webhook_inbox (webhook_id, type, payload) values (${webhookId}, ${type}, ${rawBody}::jsonb)
-    on conflict (webhook_id) do nothing returning id`
-}
+const inboxInsert = sql`insert into webhook_inbox (webhook_id, type, payload)
+  values (${p('webhookId')}, ${p('type')}, ${p('rawBody')}::jsonb)
+  on conflict (webhook_id) do nothing returning id`
 
 function outcome(result: StatementResult | undefined, notApplied: RecordOutcome): RecordOutcome {
   if (!result || result.inserted === 0) return 'duplicate'
@@ -36,85 +37,122 @@ function outcome(result: StatementResult | undefined, notApplied: RecordOutcome)
  * Inbox row, contact (and organization) snapshot and job in one statement: atomic without an
  * explicit transaction, and one round trip (see toolchain.md for what three statements cost).
  */
+const contactUpdated = preparedStatement<StatementResult>(
+  'record_contact_updated',
+  sql`
+  with inbox as (${inboxInsert}), contact as (
+    insert into contacts (id, name, email, phone, warmness_score, owner_id, owner_email, owner_name,
+                          organization_id, pipedrive_person_id, source_updated_at)
+    select ${p('id')}, ${p('name')}, ${p('email')}, ${p('phone')}, ${p('warmnessScore')}::double precision,
+           ${p('ownerId')}, ${p('ownerEmail')}, ${p('ownerName')},
+           ${p('orgId')}, ${p('pipedrivePersonId')}::integer, ${p('updatedAt')}::timestamptz
+    from inbox
+    on conflict (id) do update set
+      name = excluded.name, email = excluded.email, phone = excluded.phone,
+      warmness_score = excluded.warmness_score, owner_id = excluded.owner_id,
+      owner_email = excluded.owner_email, owner_name = excluded.owner_name,
+      organization_id = excluded.organization_id,
+      pipedrive_person_id = coalesce(contacts.pipedrive_person_id, excluded.pipedrive_person_id),
+      source_updated_at = excluded.source_updated_at, updated_at = now()
+    where contacts.source_updated_at <= excluded.source_updated_at
+    returning id
+  ), organization_insert as (
+    insert into organizations (id, name, industry, country, pipedrive_org_id)
+    select ${p('orgId')}, ${p('orgName')}, ${p('orgIndustry')}, ${p('orgCountry')}, ${p('orgPipedriveId')}::integer
+    from contact where ${p('orgId')}::text is not null
+    on conflict (id) do nothing
+  ), organization_update as (
+    -- Many contacts share an organization: touch (and lock) its row only when something changed,
+    -- or every event of that organization would wait for the previous one's commit.
+    update organizations set
+      name = ${p('orgName')}, industry = ${p('orgIndustry')}, country = ${p('orgCountry')},
+      pipedrive_org_id = coalesce(${p('orgPipedriveId')}::integer, organizations.pipedrive_org_id),
+      updated_at = now()
+    from contact
+    where organizations.id = ${p('orgId')}
+      and (name, industry, country, pipedrive_org_id) is distinct from
+          (${p('orgName')}::text, ${p('orgIndustry')}::text, ${p('orgCountry')}::text,
+           coalesce(${p('orgPipedriveId')}::integer, organizations.pipedrive_org_id))
+  ), job as (
+    insert into jobs (type, entity_id, serial_key)
+    select ${JOB_TYPES.contactSync}, id, id from contact
+    on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from contact)::int as applied`
+)
+
 export async function recordContactUpdated(
   db: Executor,
   { webhookId, rawBody, event }: RecordInput<ContactUpdatedEventT>
 ): Promise<RecordOutcome> {
   const c = event.data
   const org = c.organization ?? null
-  const [result] = await preparedRows<StatementResult>(
-    db,
-    'record_contact_updated',
-    sql`
-    with inbox as (${inboxInsert(webhookId, event.type, rawBody)}), contact as (
-      insert into contacts (id, name, email, phone, warmness_score, owner_id, owner_email, owner_name,
-                            organization_id, pipedrive_person_id, source_updated_at)
-      select ${c.id}, ${c.name}, ${c.email ?? null}, ${c.phone ?? null}, ${c.warmnessScore}::double precision,
-             ${c.owner.id}, ${c.owner.email.toLowerCase()}, ${c.owner.name ?? null},
-             ${org?.id ?? null}, ${c.pipedrivePersonId ?? null}::integer, ${c.updatedAt}::timestamptz
-      from inbox
-      on conflict (id) do update set
-        name = excluded.name, email = excluded.email, phone = excluded.phone,
-        warmness_score = excluded.warmness_score, owner_id = excluded.owner_id,
-        owner_email = excluded.owner_email, owner_name = excluded.owner_name,
-        organization_id = excluded.organization_id,
-        pipedrive_person_id = coalesce(contacts.pipedrive_person_id, excluded.pipedrive_person_id),
-        source_updated_at = excluded.source_updated_at, updated_at = now()
-      where contacts.source_updated_at <= excluded.source_updated_at
-      returning id
-    ), organization_insert as (
-      insert into organizations (id, name, industry, country, pipedrive_org_id)
-      select ${org?.id ?? null}, ${org?.name ?? null}, ${org?.industry ?? null}, ${org?.country ?? null},
-             ${org?.pipedriveOrgId ?? null}::integer
-      from contact where ${org?.id ?? null}::text is not null
-      on conflict (id) do nothing
-    ), organization_update as (
-      -- Many contacts share an organization: touch (and lock) its row only when something changed,
-      -- or every event of that organization would wait for the previous one's commit.
-      update organizations set
-        name = ${org?.name ?? null}, industry = ${org?.industry ?? null}, country = ${org?.country ?? null},
-        pipedrive_org_id = coalesce(${org?.pipedriveOrgId ?? null}::integer, organizations.pipedrive_org_id),
-        updated_at = now()
-      from contact
-      where organizations.id = ${org?.id ?? null}
-        and (name, industry, country, pipedrive_org_id) is distinct from
-            (${org?.name ?? null}::text, ${org?.industry ?? null}::text, ${org?.country ?? null}::text,
-             coalesce(${org?.pipedriveOrgId ?? null}::integer, organizations.pipedrive_org_id))
-    ), job as (
-      insert into jobs (type, entity_id, serial_key)
-      select ${JOB_TYPES.contactSync}, id, id from contact
-      on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
-    )
-    select (select count(*) from inbox)::int as inserted, (select count(*) from contact)::int as applied`
-  )
+  const [result] = await contactUpdated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: c.id,
+    name: c.name,
+    email: c.email ?? null,
+    phone: c.phone ?? null,
+    warmnessScore: c.warmnessScore,
+    ownerId: c.owner.id,
+    ownerEmail: c.owner.email.toLowerCase(),
+    ownerName: c.owner.name ?? null,
+    pipedrivePersonId: c.pipedrivePersonId ?? null,
+    updatedAt: c.updatedAt,
+    orgId: org?.id ?? null,
+    orgName: org?.name ?? null,
+    orgIndustry: org?.industry ?? null,
+    orgCountry: org?.country ?? null,
+    orgPipedriveId: org?.pipedriveOrgId ?? null
+  })
   return outcome(result, 'stale')
 }
+
+const activityCreated = preparedStatement<StatementResult>(
+  'record_activity_created',
+  sql`
+  with inbox as (${inboxInsert}), activity as (
+    insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
+                            owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
+    select ${p('id')}, ${p('contactId')}, ${p('activityType')}, ${p('subject')}, ${p('note')}, ${p('dueAt')},
+           ${p('durationMinutes')}::integer, ${p('done')}::boolean, ${p('ownerId')},
+           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::integer,
+           ${p('createdAt')}::timestamptz
+    from inbox
+    on conflict (id) do nothing
+    returning id, contact_id
+  ), job as (
+    insert into jobs (type, entity_id, serial_key)
+    select ${JOB_TYPES.activityReplicate}, id, contact_id from activity
+    on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
+)
 
 export async function recordActivityCreated(
   db: Executor,
   { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
 ): Promise<RecordOutcome> {
   const a = event.data
-  const [result] = await preparedRows<StatementResult>(
-    db,
-    'record_activity_created',
-    sql`
-    with inbox as (${inboxInsert(webhookId, event.type, rawBody)}), activity as (
-      insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
-                              owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
-      select ${a.id}, ${a.contactId}, ${a.type}, ${a.subject}, ${a.note ?? null}, ${a.dueAt ?? null},
-             ${a.durationMinutes ?? null}::integer, ${a.done ?? false}::boolean, ${a.owner?.id ?? null},
-             ${a.owner?.email.toLowerCase() ?? null}, ${a.owner?.name ?? null},
-             ${a.pipedrivePersonId ?? null}::integer, ${a.createdAt}::timestamptz
-      from inbox
-      on conflict (id) do nothing
-      returning id, contact_id
-    ), job as (
-      insert into jobs (type, entity_id, serial_key)
-      select ${JOB_TYPES.activityReplicate}, id, contact_id from activity
-      on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
-    )
-    select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
-  )
+  const [result] = await activityCreated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: a.id,
+    contactId: a.contactId,
+    activityType: a.type,
+    subject: a.subject,
+    note: a.note ?? null,
+    dueAt: a.dueAt ?? null,
+    durationMinutes: a.durationMinutes ?? null,
+    done: a.done ?? false,
+    ownerId: a.owner?.id ?? null,
+    ownerEmail: a.owner?.email.toLowerCase() ?? null,
+    ownerName: a.owner?.name ?? null,
+    pipedrivePersonId: a.pipedrivePersonId ?? null,
+    createdAt: a.createdAt
+  })
   return outcome(result, 'known')
 }
