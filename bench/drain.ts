@@ -57,7 +57,7 @@ export async function measureDrain(adminUrl: string): Promise<DrainMeasurement> 
     Array.from({ length: ACTIVITIES_PER_LEAD }, (_, k) => `a${run}-D${String(i).padStart(4, '0')}${k}`)
   )
   try {
-    const intake = await startServer('./servers/intake-only.ts', {
+    const intake = await startServer('intake-only', {
       DATABASE_URL: database.url,
       WEBHOOK_SECRETS: HARNESS_SECRET,
       PIPEDRIVE_API_TOKEN: 'bench',

@@ -1,4 +1,4 @@
-import { type LoadResult, load, startServer } from './load.js'
+import { type BenchServer, type LoadResult, load, startServer } from './load.js'
 import { peakRssMb } from './rss.js'
 
 /**
@@ -17,18 +17,18 @@ export interface IntakeMeasurement {
   servicePeakRssMb: number
 }
 
-async function measure(script: string, databaseUrl: string, durationSeconds: number) {
-  const server = await startServer(script, {
+async function measure(server: BenchServer, databaseUrl: string, durationSeconds: number) {
+  const running = await startServer(server, {
     DATABASE_URL: databaseUrl,
     PIPEDRIVE_API_TOKEN: 'bench',
     PIPEDRIVE_BASE_URL: 'http://127.0.0.1:9'
   })
   try {
-    await load(server.url, { connections: INTAKE_CONNECTIONS, durationSeconds: WARMUP_SECONDS })
-    const result = await load(server.url, { connections: INTAKE_CONNECTIONS, durationSeconds })
-    return { result, peakRssMb: peakRssMb(server.child.pid) }
+    await load(running.url, { connections: INTAKE_CONNECTIONS, durationSeconds: WARMUP_SECONDS })
+    const result = await load(running.url, { connections: INTAKE_CONNECTIONS, durationSeconds })
+    return { result, peakRssMb: peakRssMb(running.child.pid) }
   } finally {
-    await server.stop()
+    await running.stop()
   }
 }
 
@@ -36,8 +36,8 @@ export async function measureIntake(
   databaseUrl: string,
   durationSeconds: number
 ): Promise<IntakeMeasurement> {
-  const minimal = await measure('./servers/minimal.ts', databaseUrl, durationSeconds)
-  const service = await measure('./servers/service.ts', databaseUrl, durationSeconds)
+  const minimal = await measure('minimal', databaseUrl, durationSeconds)
+  const service = await measure('service', databaseUrl, durationSeconds)
   return {
     minimal: minimal.result,
     service: service.result,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
 import { decodeWebhookSecret } from '../src/config.js'
 import { sign } from '../src/webhooks/verify.js'
+import { BENCH_BUILD_DIR, buildBenchServers } from './build.js'
 
 export const BENCH_SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1mb3ItaW50YWtlLTAwMDE='
 const key = decodeWebhookSecret(BENCH_SECRET) as Buffer
@@ -13,9 +14,15 @@ export interface Server {
   stop(): Promise<void>
 }
 
-/** Starts a bench server script in its own process (the load generator must not share its event loop). */
-export async function startServer(script: string, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname], {
+export type BenchServer = 'minimal' | 'service' | 'intake-only'
+
+/**
+ * Starts a bench server (bench/servers, compiled) in its own process: the load generator must not
+ * share its event loop.
+ */
+export async function startServer(server: BenchServer, env: Record<string, string>): Promise<Server> {
+  await buildBenchServers()
+  const child = spawn(process.execPath, [`${BENCH_BUILD_DIR}/bench/servers/${server}.js`], {
     env: { ...process.env, WEBHOOK_SECRETS: BENCH_SECRET, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })
@@ -26,7 +33,7 @@ export async function startServer(script: string, env: Record<string, string>): 
       const match = /READY (\S+)/.exec(output)
       if (match?.[1]) resolve(match[1])
     })
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
+    child.on('exit', (code) => reject(new Error(`${server} exited with ${code}`)))
   })
   return {
     url,

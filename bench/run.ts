@@ -116,7 +116,7 @@ results.push(
     intake.servicePeakRssMb,
     'MB',
     150,
-    'bench/servers/service.ts under tsx (the TypeScript loader is in this figure)'
+    'bench/servers/service.ts, compiled (node, no TypeScript loader)'
   ),
   atMost('peak RSS during backlog drain (4)', drain.servicePeakRssMb, 'MB', 150, 'node dist/server.js'),
   atMost(

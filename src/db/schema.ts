@@ -101,8 +101,8 @@ export const activities = pgTable(
 )
 
 export const webhookInbox = pgTable('webhook_inbox', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  webhookId: text('webhook_id').notNull().unique(),
+  // The key the sender gives: one index to maintain per intake write, not a surrogate id and it.
+  webhookId: text('webhook_id').primaryKey(),
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   payload: jsonb('payload').notNull()

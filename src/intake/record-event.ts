@@ -26,7 +26,7 @@ const p = (name: string) => sql.placeholder(name)
 /** The inbox row; it returns nothing for a webhook id seen before, and the rest of the statement follows it. */
 const inboxInsert = sql`insert into webhook_inbox (webhook_id, type, payload)
   values (${p('webhookId')}, ${p('type')}, ${p('rawBody')}::jsonb)
-  on conflict (webhook_id) do nothing returning id`
+  on conflict (webhook_id) do nothing returning webhook_id`
 
 function outcome(result: StatementResult | undefined, notApplied: RecordOutcome): RecordOutcome {
   if (!result || result.inserted === 0) return 'duplicate'

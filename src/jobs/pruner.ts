@@ -35,8 +35,9 @@ export async function prune(db: Database, retentionDays: number): Promise<PruneC
   )
   const inbox = await deleteBatches(
     db,
-    () => sql`delete from webhook_inbox where id in (
-      select id from webhook_inbox where received_at < ${cutoff} limit ${BATCH_SIZE}) returning id`
+    () => sql`delete from webhook_inbox where webhook_id in (
+      select webhook_id from webhook_inbox where received_at < ${cutoff} limit ${BATCH_SIZE})
+      returning webhook_id`
   )
   const callbacks = await deleteBatches(
     db,
