@@ -89,13 +89,17 @@ export async function replicateActivity(
     return { kind: 'skipped', reason }
   }
   const { account } = choice
+  // accountFor read the first owner's users row: its Pipedrive id is not read twice.
+  const candidates = owners.map((owner, i) =>
+    i === 0 ? { ...owner, pipedriveUserId: choice.ownerUserId } : owner
+  )
 
   const warnings: string[] = []
   const mapped = mapActivityType(activity.type)
   if (mapped.warning) warnings.push(mapped.warning)
   const chosen = await account.chooseActivityType(mapped.key)
   if (chosen.warning) warnings.push(chosen.warning)
-  const owner = await activityOwnerId(deps, account, owners, signal)
+  const owner = await activityOwnerId(deps, account, candidates, signal)
   if (owner.warning) warnings.push(owner.warning)
 
   const input = activityInput(activity, subject.pipedriveOrgId, personId, chosen.type, owner.ownerId)

@@ -52,16 +52,22 @@ export async function claimOrganization(
   }
 }
 
-/** Stores the organization's Pipedrive id and ends the lease (it is ended as well when the id stays unknown). */
+/**
+ * Stores the organization's Pipedrive id and ends the lease (it is ended as well when the id stays
+ * unknown); the contact whose job resolved it gets the id too, in the same statement.
+ */
 export async function settleOrganization(
   db: Database,
-  organizationId: string,
-  token: string,
+  { organizationId, token, contactId }: { organizationId: string; token: string; contactId: string },
   pipedriveOrgId: number | null
 ): Promise<void> {
   await db.execute(sql`
-    update organizations set
-      pipedrive_org_id = coalesce(pipedrive_org_id, ${pipedriveOrgId}::integer),
-      creating_until = null, creating_token = null, updated_at = now()
-    where id = ${organizationId} and creating_token = ${token}::uuid`)
+    with settled as (
+      update organizations set
+        pipedrive_org_id = coalesce(pipedrive_org_id, ${pipedriveOrgId}::integer),
+        creating_until = null, creating_token = null, updated_at = now()
+      where id = ${organizationId} and creating_token = ${token}::uuid
+    )
+    update contacts set pipedrive_org_id = coalesce(${pipedriveOrgId}::integer, pipedrive_org_id)
+    where id = ${contactId}`)
 }

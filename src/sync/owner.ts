@@ -8,14 +8,19 @@ export interface OwnerRef {
   email: string
   id?: string | null
   name?: string | null
+  /** The owner's Pipedrive user id when the caller has read it already (saves reading it again). */
+  pipedriveUserId?: number | null
 }
 
 export interface AccountChoice {
   account: PipedriveAccount
   source: 'owner' | 'company'
+  /** The owner's Pipedrive user id as stored in the users table (null: not known yet). */
+  ownerUserId: number | null
 }
 
-interface UserRow {
+/** The owner's users row, as accountFor needs it (a caller may select it with its own query). */
+export interface UserRow {
   pipedrive_user_id: number | null
   api_token_ciphertext: string | null
   api_token_iv: string | null
@@ -33,10 +38,16 @@ async function userRow(db: Executor, email: string): Promise<UserRow | undefined
 
 /**
  * Which token works for an owner (CONTRACT §2): the owner's own (stored by setup-user), else the
- * company token. Undefined when neither exists: the caller marks the work `skipped`.
+ * company token. Undefined when neither exists: the caller marks the work `skipped`. `known` is
+ * the owner's users row when the caller read it already (null: there is none).
  */
-export async function accountFor(deps: SyncDeps, ownerEmail: string): Promise<AccountChoice | undefined> {
-  const row = await userRow(deps.db, ownerEmail)
+export async function accountFor(
+  deps: SyncDeps,
+  ownerEmail: string,
+  known?: UserRow | null
+): Promise<AccountChoice | undefined> {
+  const row = known === undefined ? await userRow(deps.db, ownerEmail) : (known ?? undefined)
+  const ownerUserId = row?.pipedrive_user_id ?? null
   const key = deps.config.tokenEncryptionKey
   if (row?.api_token_ciphertext && row.api_token_iv && row.api_token_tag && key) {
     try {
@@ -45,7 +56,7 @@ export async function accountFor(deps: SyncDeps, ownerEmail: string): Promise<Ac
         iv: row.api_token_iv,
         tag: row.api_token_tag
       })
-      return { account: deps.pipedrive.forToken(token), source: 'owner' }
+      return { account: deps.pipedrive.forToken(token), source: 'owner', ownerUserId }
     } catch {
       deps.log.warn(
         { owner: ownerEmail },
@@ -54,7 +65,7 @@ export async function accountFor(deps: SyncDeps, ownerEmail: string): Promise<Ac
     }
   }
   const company = deps.config.PIPEDRIVE_API_TOKEN
-  return company ? { account: deps.pipedrive.forToken(company), source: 'company' } : undefined
+  return company ? { account: deps.pipedrive.forToken(company), source: 'company', ownerUserId } : undefined
 }
 
 /**
@@ -68,6 +79,7 @@ export async function pipedriveUserIdFor(
   signal?: AbortSignal
 ): Promise<{ userId: number | null; warning?: string }> {
   const email = owner.email.toLowerCase()
+  if (owner.pipedriveUserId != null) return { userId: owner.pipedriveUserId }
   const cached = await userRow(deps.db, email)
   if (cached?.pipedrive_user_id != null) return { userId: cached.pipedrive_user_id }
   const user = await account.findUserByEmail(email, signal ? { signal } : {})
@@ -77,7 +89,7 @@ export async function pipedriveUserIdFor(
       warning: `no active Pipedrive user has the email ${email}: created without an owner`
     }
   }
-  await storePipedriveUserId(deps.db, { ...owner, email }, user.id)
+  await storePipedriveUserId(deps.db, { email, id: owner.id ?? null, name: owner.name ?? null }, user.id)
   return { userId: user.id }
 }
 
