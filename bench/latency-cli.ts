@@ -1,3 +1,4 @@
+import { buildService } from './build.js'
 import { measureLatency } from './latency.js'
 
 /**
@@ -5,9 +6,5 @@ import { measureLatency } from './latency.js'
  * writes a CPU profile of the service there (open it in Chrome DevTools).
  */
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const profileDir = process.env.BENCH_PROFILE_DIR
-const preload = new URL('./cpu-profile.ts', import.meta.url).pathname
-const serviceEnv: Record<string, string> = profileDir
-  ? { NODE_OPTIONS: `--import tsx --import ${preload}`, BENCH_PROFILE_DIR: profileDir }
-  : {}
-console.log(JSON.stringify(await measureLatency(adminUrl, serviceEnv), null, 2))
+buildService()
+console.log(JSON.stringify(await measureLatency(adminUrl), null, 2))

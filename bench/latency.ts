@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort, waitUntil } from '../harness/processes.js'
 import { startSandboxProcess } from '../harness/sandbox-process.js'
-import { createDatabase, startServiceProcess } from '../harness/service-process.js'
+import { createDatabase } from '../harness/service-process.js'
 import { sendEvent } from '../harness/signed-client.js'
+import { startCompiledService } from './compiled-service.js'
 import { activityEvent, contactEvent } from './events.js'
 import { attributeCalls } from './sandbox-calls.js'
 import { openServiceDb } from './service-db.js'
@@ -11,7 +12,7 @@ import { percentile } from './stats.js'
 
 /**
  * Goals 2 and 3: end-to-end latency and calls per record, with the sandbox answering every call
- * in 300 ms and the service (src/server.ts, worker on) on a fresh PostgreSQL database, at the
+ * in 300 ms and the service (compiled, worker on) on a fresh PostgreSQL database, at the
  * default rate budget (100 per 10 s, search 10 per 2 s), which this mix stays well under.
  *
  * Each second: one warm lead (alternately with a new organization — 4 calls — and with an
@@ -55,11 +56,7 @@ interface Sent {
   sentAt: number
 }
 
-/** `serviceEnv` adds to the service's environment (e.g. NODE_OPTIONS=--cpu-prof to profile it). */
-export async function measureLatency(
-  adminUrl: string,
-  serviceEnv: Record<string, string> = {}
-): Promise<LatencyMeasurement> {
+export async function measureLatency(adminUrl: string): Promise<LatencyMeasurement> {
   const run = randomUUID().slice(0, 6)
   // Whatever fails, everything started so far is stopped and dropped (no orphan processes).
   const cleanups: Array<() => Promise<unknown>> = []
@@ -68,11 +65,10 @@ export async function measureLatency(
     cleanups.unshift(() => database.drop())
     const sandbox = await startSandboxProcess({ port: await freePort() })
     cleanups.unshift(() => sandbox.stop())
-    const service = await startServiceProcess({
+    const service = await startCompiledService({
       DATABASE_URL: database.url,
       PIPEDRIVE_API_TOKEN: sandbox.token,
-      PIPEDRIVE_BASE_URL: sandbox.url,
-      ...serviceEnv
+      PIPEDRIVE_BASE_URL: sandbox.url
     })
     cleanups.unshift(() => service.stop())
     const db = openServiceDb(database.url)

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process'
-import { statSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
+import { buildService } from './build.js'
 import { measureDrain } from './drain.js'
 import { measureIntake } from './intake-measure.js'
 import { measureLatency, SANDBOX_LATENCY_MS } from './latency.js'
@@ -21,16 +20,8 @@ const DRAIN_TOLERANCE = 1.1
 
 const began = performance.now()
 const loadBefore = loadavg()
-// Production runs the compiled service: the drain and start measurements use dist/.
-console.log('building dist/ (npm run build) …')
-const buildStartedMs = Date.now()
-try {
-  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
-} catch (error) {
-  // tsc still emits on type errors (a tree mid-edit); only a build that wrote nothing stops us.
-  if (statSync(new URL('../dist/server.js', import.meta.url)).mtimeMs < buildStartedMs) throw error
-  console.warn('warning: the build reported type errors; measuring the JavaScript it emitted')
-}
+// Production runs the compiled service: every measurement uses dist/ (or .bench-build/).
+buildService()
 
 const results: GoalResult[] = []
 
