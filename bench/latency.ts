@@ -34,6 +34,9 @@ const SETTLE_TIMEOUT_MS = 60_000
 
 export interface LatencyMeasurement {
   lead: Series
+  /** The leads of each kind alone: a new organization takes two calls and two round trips more. */
+  leadNewOrg: Series
+  leadKnownOrg: Series
   activity: Series
   calls: { newOrgMax: number; knownOrgMax: number; activityMax: number; shared: number; tooMany: number }
   events: number
@@ -183,6 +186,14 @@ export async function measureLatency(adminUrl: string): Promise<LatencyMeasureme
     return {
       lead: series(
         sent.filter((item) => item.kind !== 'activity'),
+        personAt
+      ),
+      leadNewOrg: series(
+        sent.filter((item) => item.kind === 'newOrg'),
+        personAt
+      ),
+      leadKnownOrg: series(
+        sent.filter((item) => item.kind === 'knownOrg'),
         personAt
       ),
       activity: series(

@@ -64,6 +64,12 @@ results.push(
     15,
     phases(latency.lead)
   ),
+  info(
+    'warm lead overhead, p50: new org (4 calls) / known org (2 calls)',
+    latency.leadNewOrg.overheadP50Ms,
+    'ms',
+    `known org ${Math.round(latency.leadKnownOrg.overheadP50Ms * 10) / 10} ms`
+  ),
   atMost(
     'activity overhead above Pipedrive time, p50',
     latency.activity.overheadP50Ms,

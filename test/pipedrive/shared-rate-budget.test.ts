@@ -294,3 +294,17 @@ t.test('each permit says how many slots of its budgets were left after it', asyn
     'callers granted by one query each get their own count'
   )
 })
+
+t.test('the budget bookkeeping does not wait for the disk on commit; every other write does', async (t) => {
+  const setting = async (db: typeof database.db) =>
+    (await rows<{ value: string }>(db, sql`select current_setting('synchronous_commit') as value`))[0]?.value
+  const schemaOf = async (db: typeof database.db) =>
+    (await rows<{ schema: string }>(db, sql`select current_schema() as schema`))[0]?.schema
+  if (database.kind === 'pglite') {
+    t.equal(database.bookkeeping, database.db, 'PGlite: one database')
+    return
+  }
+  t.equal(await setting(database.bookkeeping), 'off')
+  t.equal(await setting(database.db), 'on')
+  t.equal(await schemaOf(database.bookkeeping), await schemaOf(database.db), 'the same tables')
+})

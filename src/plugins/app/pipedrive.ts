@@ -18,7 +18,7 @@ export default fp(
   async (app) => {
     const { config } = app
     const logger = app.log.child({ component: 'pipedrive' })
-    const budget = new SharedRateBudget(app.db, {
+    const budget = new SharedRateBudget(app.database.bookkeeping, {
       general: { limit: config.PIPEDRIVE_RATE_LIMIT, windowMs: config.PIPEDRIVE_RATE_WINDOW_MS },
       search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS },
       logger
