@@ -1,47 +1,80 @@
-import { type BenchServer, type LoadResult, load, startServer } from './load.js'
+import { type LoadResult, load, startServer } from './load.js'
 import { peakRssMb } from './rss.js'
 
 /**
  * The service's intake against a minimal durable receiver (HMAC + one INSERT): same load, same
- * run, same PostgreSQL, each server in its own process with the worker off (intake alone).
+ * PostgreSQL, each server in its own process with the worker off (intake alone). The two take
+ * turns in short rounds, so a slower or faster spell of this shared machine falls on both alike
+ * instead of on whichever ran second (one long run each gave ratios from 0.5 to 0.75 for the same
+ * code).
  */
 export const INTAKE_CONNECTIONS = 50
 const WARMUP_SECONDS = 2
+const ROUNDS = 5
 
 export interface IntakeMeasurement {
   minimal: LoadResult
   service: LoadResult
-  /** Service throughput over the minimal receiver's, same run. */
+  /** Service requests over the minimal receiver's, all rounds together. */
   ratio: number
+  /** Each round's ratio, for the spread. */
+  roundRatios: number[]
   /** Peak RSS of the service process over its whole life (start, warm-up, load). */
   servicePeakRssMb: number
 }
 
-async function measure(server: BenchServer, databaseUrl: string, durationSeconds: number) {
-  const running = await startServer(server, {
-    DATABASE_URL: databaseUrl,
-    PIPEDRIVE_API_TOKEN: 'bench',
-    PIPEDRIVE_BASE_URL: 'http://127.0.0.1:9'
-  })
-  try {
-    await load(running.url, { connections: INTAKE_CONNECTIONS, durationSeconds: WARMUP_SECONDS })
-    const result = await load(running.url, { connections: INTAKE_CONNECTIONS, durationSeconds })
-    return { result, peakRssMb: peakRssMb(running.child.pid) }
-  } finally {
-    await running.stop()
-  }
-}
-
+/** `durationSeconds` of load for each server, split into rounds. */
 export async function measureIntake(
   databaseUrl: string,
   durationSeconds: number
 ): Promise<IntakeMeasurement> {
-  const minimal = await measure('minimal', databaseUrl, durationSeconds)
-  const service = await measure('service', databaseUrl, durationSeconds)
+  const env = {
+    DATABASE_URL: databaseUrl,
+    PIPEDRIVE_API_TOKEN: 'bench',
+    PIPEDRIVE_BASE_URL: 'http://127.0.0.1:9'
+  }
+  const minimal = await startServer('minimal', env)
+  try {
+    const service = await startServer('service', env)
+    try {
+      const options = { connections: INTAKE_CONNECTIONS, durationSeconds: WARMUP_SECONDS }
+      await load(minimal.url, options)
+      await load(service.url, options)
+      const roundSeconds = Math.max(1, Math.round(durationSeconds / ROUNDS))
+      const rounds: Array<{ minimal: LoadResult; service: LoadResult }> = []
+      for (let round = 0; round < ROUNDS; round++) {
+        const options = { connections: INTAKE_CONNECTIONS, durationSeconds: roundSeconds }
+        rounds.push({ minimal: await load(minimal.url, options), service: await load(service.url, options) })
+      }
+      const minimalTotal = combine(rounds.map((round) => round.minimal))
+      const serviceTotal = combine(rounds.map((round) => round.service))
+      return {
+        minimal: minimalTotal,
+        service: serviceTotal,
+        ratio: serviceTotal.requestsPerSecond / minimalTotal.requestsPerSecond,
+        roundRatios: rounds.map((round) => round.service.requestsPerSecond / round.minimal.requestsPerSecond),
+        servicePeakRssMb: peakRssMb(service.child.pid)
+      }
+    } finally {
+      await service.stop()
+    }
+  } finally {
+    await minimal.stop()
+  }
+}
+
+/** Rounds of equal length: mean throughput; the worst round's latency percentiles (no pooled histogram). */
+function combine(results: LoadResult[]): LoadResult {
+  const mean = (pick: (result: LoadResult) => number) =>
+    results.reduce((total, result) => total + pick(result), 0) / results.length
+  const worst = (pick: (result: LoadResult) => number) => Math.max(...results.map(pick))
+  const total = (pick: (result: LoadResult) => number) =>
+    results.reduce((sum, result) => sum + pick(result), 0)
   return {
-    minimal: minimal.result,
-    service: service.result,
-    ratio: service.result.requestsPerSecond / minimal.result.requestsPerSecond,
-    servicePeakRssMb: service.peakRssMb
+    requestsPerSecond: mean((result) => result.requestsPerSecond),
+    p50Ms: worst((result) => result.p50Ms),
+    p99Ms: worst((result) => result.p99Ms),
+    non2xx: total((result) => result.non2xx),
+    errors: total((result) => result.errors)
   }
 }

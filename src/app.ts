@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/database.js'
 import { sendHttpError } from './errors.js'
 import type { JobHandler } from './jobs/worker.js'
+import { lazyChildLogger } from './lazy-child-logger.js'
 import callbacksPlugin from './plugins/app/callbacks.js'
 import jobsPlugin from './plugins/app/jobs.js'
 import pipedrivePlugin from './plugins/app/pipedrive.js'
@@ -45,7 +46,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     routerOptions: { maxParamLength: 256 },
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     // One log line per request costs intake throughput; non-2xx answers are logged below instead.
-    logController: new LogController({ disableRequestLogging: true })
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   await app.register(configPlugin, { config: options.config, now: options.now ?? Date.now })
