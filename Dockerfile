@@ -10,9 +10,12 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-slim AS runtime
+# A 4 MB young-generation semi-space (V8's default grows to 16): peak RSS under load stays under
+# 150 MB for a few more, shorter scavenges. `npm run bench` runs the service with the same value.
 ENV NODE_ENV=production \
     PORT=8080 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    NODE_OPTIONS="--max-semi-space-size=4"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \

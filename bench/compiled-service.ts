@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { HARNESS_OPERATOR_KEY, HARNESS_SECRET } from '../harness/service-process.js'
+import { productionNodeOptions } from './production-runtime.js'
 
 /**
  * The service as production runs it (`node dist/server.js`, built by `npm run build`), on
@@ -23,6 +24,7 @@ export async function startCompiledService(env: Record<string, string>): Promise
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
+      NODE_OPTIONS: productionNodeOptions(),
       PORT: '0',
       HOST: '127.0.0.1',
       WEBHOOK_SECRETS: HARNESS_SECRET,

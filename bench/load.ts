@@ -4,6 +4,7 @@ import autocannon from 'autocannon'
 import { decodeWebhookSecret } from '../src/config.js'
 import { sign } from '../src/webhooks/verify.js'
 import { BENCH_BUILD_DIR, buildBenchServers } from './build.js'
+import { productionNodeOptions } from './production-runtime.js'
 
 export const BENCH_SECRET = 'whsec_YmVuY2htYXJrLXNlY3JldC1mb3ItaW50YWtlLTAwMDE='
 const key = decodeWebhookSecret(BENCH_SECRET) as Buffer
@@ -23,7 +24,14 @@ export type BenchServer = 'minimal' | 'service' | 'intake-only'
 export async function startServer(server: BenchServer, env: Record<string, string>): Promise<Server> {
   await buildBenchServers()
   const child = spawn(process.execPath, [`${BENCH_BUILD_DIR}/bench/servers/${server}.js`], {
-    env: { ...process.env, WEBHOOK_SECRETS: BENCH_SECRET, LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      WEBHOOK_SECRETS: BENCH_SECRET,
+      LOG_LEVEL: 'warn',
+      // The service as the image runs it; the yardstick with Node's defaults.
+      ...(server === 'minimal' ? {} : { NODE_OPTIONS: productionNodeOptions() }),
+      ...env
+    },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const url = await new Promise<string>((resolve, reject) => {

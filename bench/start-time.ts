@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from '../harness/processes.js'
 import { createDatabase } from '../harness/service-process.js'
+import { productionNodeOptions } from './production-runtime.js'
 import { peakRssMb } from './rss.js'
 import { percentile } from './stats.js'
 
@@ -40,6 +41,7 @@ async function startOnce(runtime: Runtime, env: Record<string, string>) {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
+      ...(runtime === 'compiled' ? { NODE_OPTIONS: productionNodeOptions() } : {}),
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',

@@ -95,9 +95,26 @@ async function storeLink(
   deps.notify()
 }
 
+interface ResolvedOrganization {
+  orgId: number | null
+  /**
+   * The write that stores the id (and ends the lease), still running: the caller awaits it before
+   * it creates anything, so a failure later in the round never creates the organization again.
+   */
+  stored: Promise<unknown>
+}
+
+const NOTHING_TO_STORE = Promise.resolve()
+
+/** Lets a write run on while the caller does other work; awaiting it later still throws. */
+function inBackground<T>(write: Promise<T>): Promise<T> {
+  write.catch(() => {})
+  return write
+}
+
 /**
- * Step 1: a known id, else the organization with exactly this name, else a new one — stored at
- * once, under the organization's lease (other contacts of it may be syncing right now).
+ * Step 1: a known id, else the organization with exactly this name, else a new one — under the
+ * organization's lease (other contacts of it may be syncing right now).
  */
 async function resolveOrganization(
   deps: SyncDeps,
@@ -105,37 +122,41 @@ async function resolveOrganization(
   contact: ContactRow,
   warnings: string[],
   signal: AbortSignal
-): Promise<number | null> {
-  if (contact.organization_id === null || contact.org_name === null) return null
-  if (contact.org_pipedrive_id !== null) return contact.org_pipedrive_id
+): Promise<ResolvedOrganization> {
+  if (contact.organization_id === null || contact.org_name === null)
+    return { orgId: null, stored: NOTHING_TO_STORE }
+  if (contact.org_pipedrive_id !== null) return { orgId: contact.org_pipedrive_id, stored: NOTHING_TO_STORE }
   const claim = await claimOrganization(deps.db, contact.organization_id, signal)
-  let orgId: number | null = claim.kind === 'known' ? claim.pipedriveOrgId : null
-  if (claim.kind === 'claimed') {
-    try {
-      const found = await account.findOrganizationByName(contact.org_name, { signal })
-      if (found) {
-        orgId = found.id
-      } else {
-        const created = await account.createOrganization(
-          {
-            name: contact.org_name,
-            ...(contact.org_industry ? { industry: contact.org_industry } : {}),
-            ...(contact.org_country ? { country: contact.org_country } : {})
-          },
-          { signal }
-        )
-        orgId = created.id
-        warnings.push(...created.warnings)
-      }
-    } finally {
-      // Stored before the next call: a failure later in this round must not create it again.
-      const lease = { organizationId: contact.organization_id, token: claim.token, contactId: contact.id }
-      await settleOrganization(deps.db, lease, orgId)
-    }
-  } else {
-    await deps.db.execute(sql`update contacts set pipedrive_org_id = ${orgId} where id = ${contact.id}`)
+  if (claim.kind === 'known') {
+    const orgId = claim.pipedriveOrgId
+    const stored = deps.db.execute(
+      sql`update contacts set pipedrive_org_id = ${orgId} where id = ${contact.id}`
+    )
+    return { orgId, stored: inBackground(stored) }
   }
-  return orgId
+  const lease = { organizationId: contact.organization_id, token: claim.token, contactId: contact.id }
+  let orgId: number
+  try {
+    const found = await account.findOrganizationByName(contact.org_name, { signal })
+    if (found) {
+      orgId = found.id
+    } else {
+      const created = await account.createOrganization(
+        {
+          name: contact.org_name,
+          ...(contact.org_industry ? { industry: contact.org_industry } : {}),
+          ...(contact.org_country ? { country: contact.org_country } : {})
+        },
+        { signal }
+      )
+      orgId = created.id
+      warnings.push(...created.warnings)
+    }
+  } catch (error) {
+    await settleOrganization(deps.db, lease, null)
+    throw error
+  }
+  return { orgId, stored: inBackground(settleOrganization(deps.db, lease, orgId)) }
 }
 
 /**
@@ -176,29 +197,36 @@ export async function syncWarmLead(
   const { account, ownerUserId } = choice
   const warnings: string[] = []
 
-  const orgId = await resolveOrganization(deps, account, contact, warnings, signal)
-  const owner = await pipedriveUserIdFor(
-    deps,
-    account,
-    {
-      email: contact.owner_email,
-      id: contact.owner_id,
-      name: contact.owner_name,
-      pipedriveUserId: ownerUserId
-    },
-    signal
-  )
+  const { orgId, stored } = await resolveOrganization(deps, account, contact, warnings, signal)
+  // The organization's id is written while the owner, the label and the person are looked up;
+  // it is stored before the person is created or linked.
+  let owner: Awaited<ReturnType<typeof pipedriveUserIdFor>>
+  let labelId: number
+  let existing: Awaited<ReturnType<PipedriveAccount['findPersonByEmail']>>
+  try {
+    owner = await pipedriveUserIdFor(
+      deps,
+      account,
+      {
+        email: contact.owner_email,
+        id: contact.owner_id,
+        name: contact.owner_name,
+        pipedriveUserId: ownerUserId
+      },
+      signal
+    )
+    labelId = await account.labelId(deps.config.WARM_LEAD_LABEL)
+    existing = contact.email ? await account.findPersonByEmail(contact.email, { signal }) : undefined
+  } finally {
+    await stored
+  }
   if (owner.warning) warnings.push(owner.warning)
-  const labelId = await account.labelId(deps.config.WARM_LEAD_LABEL)
 
   let personId: number | undefined
-  if (contact.email) {
-    const existing = await account.findPersonByEmail(contact.email, { signal })
-    if (existing) {
-      // Someone else's person: link it and add our label, leaving its owner, org and data alone.
-      await account.addLabelToPerson(existing.id, labelId, { signal })
-      personId = existing.id
-    }
+  if (existing) {
+    // Someone else's person: link it and add our label, leaving its owner, org and data alone.
+    await account.addLabelToPerson(existing.id, labelId, { signal })
+    personId = existing.id
   }
   if (personId === undefined) {
     const created = await account.createPerson(
