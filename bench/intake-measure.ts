@@ -1,4 +1,4 @@
-import { type LoadResult, load, startServer } from './load.js'
+import { type LoadResult, load, pooled, type RawLoad, startServer } from './load.js'
 import { peakRssMb } from './rss.js'
 
 /**
@@ -41,18 +41,20 @@ export async function measureIntake(
       await load(minimal.url, options)
       await load(service.url, options)
       const roundSeconds = Math.max(1, Math.round(durationSeconds / ROUNDS))
-      const rounds: Array<{ minimal: LoadResult; service: LoadResult }> = []
+      const rounds: Array<{ minimal: RawLoad; service: RawLoad }> = []
       for (let round = 0; round < ROUNDS; round++) {
         const options = { connections: INTAKE_CONNECTIONS, durationSeconds: roundSeconds }
         rounds.push({ minimal: await load(minimal.url, options), service: await load(service.url, options) })
       }
-      const minimalTotal = combine(rounds.map((round) => round.minimal))
-      const serviceTotal = combine(rounds.map((round) => round.service))
+      const minimalTotal = pooled(rounds.map((round) => round.minimal))
+      const serviceTotal = pooled(rounds.map((round) => round.service))
       return {
         minimal: minimalTotal,
         service: serviceTotal,
         ratio: serviceTotal.requestsPerSecond / minimalTotal.requestsPerSecond,
-        roundRatios: rounds.map((round) => round.service.requestsPerSecond / round.minimal.requestsPerSecond),
+        roundRatios: rounds.map(
+          (round) => pooled([round.service]).requestsPerSecond / pooled([round.minimal]).requestsPerSecond
+        ),
         servicePeakRssMb: peakRssMb(service.child.pid)
       }
     } finally {
@@ -60,21 +62,5 @@ export async function measureIntake(
     }
   } finally {
     await minimal.stop()
-  }
-}
-
-/** Rounds of equal length: mean throughput; the worst round's latency percentiles (no pooled histogram). */
-function combine(results: LoadResult[]): LoadResult {
-  const mean = (pick: (result: LoadResult) => number) =>
-    results.reduce((total, result) => total + pick(result), 0) / results.length
-  const worst = (pick: (result: LoadResult) => number) => Math.max(...results.map(pick))
-  const total = (pick: (result: LoadResult) => number) =>
-    results.reduce((sum, result) => sum + pick(result), 0)
-  return {
-    requestsPerSecond: mean((result) => result.requestsPerSecond),
-    p50Ms: worst((result) => result.p50Ms),
-    p99Ms: worst((result) => result.p99Ms),
-    non2xx: total((result) => result.non2xx),
-    errors: total((result) => result.errors)
   }
 }

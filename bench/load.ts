@@ -94,18 +94,55 @@ export interface LoadResult {
   errors: number
 }
 
+/** One run of load; its raw result can be pooled with others' (`pooled`). */
 export async function load(
   url: string,
   { connections, durationSeconds }: { connections: number; durationSeconds: number }
-): Promise<LoadResult> {
-  const result = await autocannon({
+): Promise<RawLoad> {
+  const raw = await autocannon({
     url: `${url}/webhooks/crm`,
     connections,
     duration: durationSeconds,
+    skipAggregateResult: true,
     requests: [{ method: 'POST', path: '/webhooks/crm', setupRequest: signedContactRequest as never }]
-  })
+  } as autocannon.Options)
+  return { url, connections, raw }
+}
+
+export interface RawLoad {
+  url: string
+  connections: number
+  raw: autocannon.Result
+}
+
+/** Fields of an un-aggregated run (`skipAggregateResult`). */
+interface RawCounts {
+  totalCompletedRequests: number
+  /** Seconds. */
+  duration: number
+}
+
+// In autocannon's API (README: autocannon.aggregateResult), not in its type definitions.
+const { aggregateResult } = autocannon as unknown as {
+  aggregateResult(results: autocannon.Result[], opts: { url: string; connections: number }): autocannon.Result
+}
+
+/** Runs of one server taken together: throughput and latency percentiles over all their requests. */
+export function pooled(runs: RawLoad[]): LoadResult {
+  const first = runs[0]
+  if (!first) throw new Error('no runs to pool')
+  const result = aggregateResult(
+    runs.map((run) => run.raw),
+    { url: first.url, connections: first.connections }
+  )
+  // Its throughput needs per-second samples it does not pool: completed requests over run time.
+  const completed = runs.reduce(
+    (sum, run) => sum + (run.raw as unknown as RawCounts).totalCompletedRequests,
+    0
+  )
+  const seconds = runs.reduce((sum, run) => sum + (run.raw as unknown as RawCounts).duration, 0)
   return {
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond: completed / seconds,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
