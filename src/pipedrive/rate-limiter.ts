@@ -106,7 +106,11 @@ export class InProcessRateBudget implements RateBudget {
     return state
   }
 
-  /** Grants slots strictly in arrival order: the head of the queue blocks everyone behind it. */
+  /**
+   * Grants slots in arrival order: the head of the queue blocks everyone behind it, except that
+   * while a search call waits for the search budget alone, general calls behind it go ahead (it
+   * is still first for the general budget once its search slot is free).
+   */
   #drain(state: TokenState): void {
     if (state.timer) {
       clearTimeout(state.timer)
@@ -116,22 +120,42 @@ export class InProcessRateBudget implements RateBudget {
       const head = state.queue[0]
       if (!head) return
       const now = performance.now()
-      const buckets = head.kind === 'search' ? [state.general, state.search] : [state.general]
-      let readyAt = Math.max(state.pausedUntil, now)
-      for (const bucket of buckets) readyAt = Math.max(readyAt, freeAt(bucket, now))
-      if (readyAt > now) {
-        // Infinity: only running calls fill the budget, and their release drains the queue.
-        if (Number.isFinite(readyAt)) {
-          state.timer = setTimeout(() => this.#drain(state), Math.max(1, Math.ceil(readyAt - now)))
-        }
-        return
+      const readyAt = this.#readyAt(state, head.kind, now)
+      if (readyAt <= now) {
+        this.#grant(state, 0, now)
+        continue
       }
-      state.queue.shift()
-      if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort)
-      for (const bucket of buckets) bucket.inFlight++
-      const spare = Math.min(...buckets.map((bucket) => bucket.limit - bucket.inFlight - bucket.ended.length))
-      head.resolve(this.#permit(state, buckets, now - head.enqueuedAt, spare))
+      const generalIndex = state.queue.findIndex((waiter) => waiter.kind === 'general')
+      if (generalIndex > 0 && this.#readyAt(state, 'general', now) <= now) {
+        this.#grant(state, generalIndex, now)
+        continue
+      }
+      // Infinity: only running calls fill the budget, and their release drains the queue.
+      if (Number.isFinite(readyAt)) {
+        state.timer = setTimeout(() => this.#drain(state), Math.max(1, Math.ceil(readyAt - now)))
+      }
+      return
     }
+  }
+
+  #buckets(state: TokenState, kind: CallKind): Bucket[] {
+    return kind === 'search' ? [state.general, state.search] : [state.general]
+  }
+
+  #readyAt(state: TokenState, kind: CallKind, now: number): number {
+    let readyAt = Math.max(state.pausedUntil, now)
+    for (const bucket of this.#buckets(state, kind)) readyAt = Math.max(readyAt, freeAt(bucket, now))
+    return readyAt
+  }
+
+  #grant(state: TokenState, index: number, now: number): void {
+    const [waiter] = state.queue.splice(index, 1)
+    if (!waiter) return
+    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort)
+    const buckets = this.#buckets(state, waiter.kind)
+    for (const bucket of buckets) bucket.inFlight++
+    const spare = Math.min(...buckets.map((bucket) => bucket.limit - bucket.inFlight - bucket.ended.length))
+    waiter.resolve(this.#permit(state, buckets, now - waiter.enqueuedAt, spare))
   }
 
   #permit(state: TokenState, buckets: Bucket[], waitedMs: number, spare: number): RatePermit {

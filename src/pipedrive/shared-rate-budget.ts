@@ -20,8 +20,11 @@ import { SlotReleases } from './slot-releases.js'
  * while the call runs and then counts for a whole window from the call's end.
  *
  * Within a process, a token's callers queue in FIFO order and only the head asks the database,
- * so waiting callers cost one query per wake-up, not one each. Across instances there is no
- * order: whichever asks first after a slot frees gets it.
+ * so waiting callers cost one query per wake-up, not one each. One exception keeps the general
+ * budget busy: while the head is a search call waiting for the search budget, the general calls
+ * behind it go ahead (they cannot starve it: once its search slot is free, it is blocked by the
+ * general budget like everyone, and it is first). Across instances there is no order: whichever
+ * asks first after a slot frees gets it.
  */
 export interface SharedBudgetOptions {
   general: BudgetLimit
@@ -159,6 +162,7 @@ export class SharedRateBudget implements RateBudget {
             await this.#grant(key, queue, batch, granted)
             continue
           }
+          if (await this.#grantAroundSearch(key, queue, head)) continue
           delayMs = await msUntilFree(this.#db, key, head.needs)
         } catch (error) {
           // The database is unreachable: fail this call (nothing was sent) rather than hang it.
@@ -184,6 +188,19 @@ export class SharedRateBudget implements RateBudget {
     return takeSlots(this.#db, key, needs, calls, this.#holdMs)
   }
 
+  /** The head is a search call that got nothing: the general-only calls behind it try the general budget. */
+  async #grantAroundSearch(key: string, queue: TokenQueue, head: Waiter): Promise<boolean> {
+    const general = this.#needs.general
+    if (head.needs === general) return false
+    const behind = queue.waiters.filter((waiter) => waiter.needs === general)
+    const batch = behind.slice(0, leadingRun(behind, general).length)
+    if (batch.length === 0) return false
+    const granted = await this.#take(key, general, batch.length)
+    if (granted.length === 0) return false
+    await this.#grant(key, queue, batch, granted)
+    return true
+  }
+
   /** Hands the slots to the batch in queue order; slots of callers aborted meanwhile go back. */
   async #grant(key: string, queue: TokenQueue, batch: Waiter[], granted: SlotGrant[]): Promise<void> {
     const unused: TakenSlot[] = []
@@ -196,12 +213,13 @@ export class SharedRateBudget implements RateBudget {
     if (unused.length > 0) await this.#release(key, unused, false)
   }
 
-  /** Takes the head off the queue, unless an abort already did (then undefined). */
-  #settle(queue: TokenQueue, head: Waiter): Waiter | undefined {
-    if (queue.waiters[0] !== head) return undefined
-    queue.waiters.shift()
-    if (head.signal && head.onAbort) head.signal.removeEventListener('abort', head.onAbort)
-    return head
+  /** Takes the waiter off the queue, unless an abort already did (then undefined). */
+  #settle(queue: TokenQueue, waiter: Waiter): Waiter | undefined {
+    const index = queue.waiters.indexOf(waiter)
+    if (index < 0) return undefined
+    queue.waiters.splice(index, 1)
+    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort)
+    return waiter
   }
 
   #permit(key: string, queue: TokenQueue, slots: TakenSlot[], spare: number, waitedMs: number): RatePermit {

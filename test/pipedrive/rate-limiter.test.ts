@@ -74,11 +74,15 @@ t.test('search calls stay within both budgets', async (t) => {
   t.ok(busiestWindow(calls, 60) <= 20, 'general budget counts every call')
   const searches = calls.filter((c) => c.kind === 'search')
   t.ok(busiestWindow(searches, 60) <= 4, `search budget: ${busiestWindow(searches, 60)} ≤ 4`)
-  t.same(
-    grantOrder,
-    [...grantOrder].sort((a, b) => a - b),
-    'one FIFO queue per token'
-  )
+  const kindOf = (index: number) => (index % 3 === 0 ? 'search' : 'general')
+  for (const kind of ['search', 'general'] as const) {
+    const order = grantOrder.filter((index) => kindOf(index) === kind)
+    t.same(
+      order,
+      [...order].sort((a, b) => a - b),
+      `${kind} calls in arrival order (general ones may pass a search call waiting for its budget)`
+    )
+  }
 })
 
 t.test('tokens have separate budgets', async (t) => {
@@ -183,4 +187,54 @@ t.test('each permit says how many slots of its budgets were left after it', asyn
     [3, 1, 0],
     'a search reports the fuller of its two budgets'
   )
+})
+
+t.test('a search call waiting for the search budget lets the general calls behind it go ahead', async (t) => {
+  const budget = new InProcessRateBudget({
+    general: { limit: 4, windowMs: 60_000 },
+    search: { limit: 1, windowMs: 60_000 }
+  })
+  const firstSearch = await budget.acquire('token', 'search')
+  const order: string[] = []
+  const secondSearch = budget.acquire('token', 'search').then((permit) => {
+    order.push('search')
+    return permit
+  })
+  const granted = await Promise.all(
+    [1, 2].map((n) =>
+      budget.acquire('token', 'general').then((permit) => {
+        order.push(`general ${n}`)
+        return permit
+      })
+    )
+  )
+  t.same(order, ['general 1', 'general 2'], 'granted while the search call still waits')
+  t.equal(budget.waiting, 1)
+  await firstSearch.release(false)
+  const second = await secondSearch
+  t.same(order, ['general 1', 'general 2', 'search'])
+  for (const permit of [...granted, second]) await permit.release(false)
+})
+
+t.test('a search call waiting for the general budget is not overtaken', async (t) => {
+  const budget = new InProcessRateBudget({
+    general: { limit: 1, windowMs: 60_000 },
+    search: { limit: 5, windowMs: 60_000 }
+  })
+  const held = await budget.acquire('token', 'general')
+  const order: string[] = []
+  const search = budget.acquire('token', 'search').then((permit) => {
+    order.push('search')
+    return permit
+  })
+  const general = budget.acquire('token', 'general').then((permit) => {
+    order.push('general')
+    return permit
+  })
+  await sleep(50)
+  t.same(order, [])
+  await held.release(false)
+  await (await search).release(false)
+  await (await general).release(false)
+  t.same(order, ['search', 'general'], 'first in line first')
 })

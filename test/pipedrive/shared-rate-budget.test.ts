@@ -308,3 +308,56 @@ t.test('the budget bookkeeping does not wait for the disk on commit; every other
   t.equal(await setting(database.db), 'on')
   t.equal(await schemaOf(database.bookkeeping), await schemaOf(database.db), 'the same tables')
 })
+
+t.test('a search call waiting for the search budget lets the general calls behind it go ahead', async (t) => {
+  const [a] = budgets({
+    general: { limit: 4, windowMs: LONG_WINDOW_MS },
+    search: { limit: 1, windowMs: LONG_WINDOW_MS }
+  })
+  const key = uid('tok')
+  const firstSearch = await a.acquire(key, 'search')
+  const order: string[] = []
+  const secondSearch = a.acquire(key, 'search').then((permit) => {
+    order.push('search')
+    return permit
+  })
+  const generals = [1, 2].map((n) =>
+    a.acquire(key, 'general').then((permit) => {
+      order.push(`general ${n}`)
+      return permit
+    })
+  )
+  const granted = await Promise.all(generals)
+  t.same(order, ['general 1', 'general 2'], 'granted while the search call still waits, in their own order')
+  t.equal(a.waiting, 1, 'the search call still waits')
+  await firstSearch.release(false)
+  const second = await secondSearch
+  t.same(order, ['general 1', 'general 2', 'search'])
+  for (const permit of [...granted, second]) await permit.release(false)
+})
+
+t.test('a search call waiting for the general budget is not overtaken', async (t) => {
+  const [a] = budgets({
+    general: { limit: 1, windowMs: LONG_WINDOW_MS },
+    search: { limit: 5, windowMs: LONG_WINDOW_MS }
+  })
+  const key = uid('tok')
+  const held = await a.acquire(key, 'general')
+  const order: string[] = []
+  const search = a.acquire(key, 'search').then((permit) => {
+    order.push('search')
+    return permit
+  })
+  const general = a.acquire(key, 'general').then((permit) => {
+    order.push('general')
+    return permit
+  })
+  await sleep(100)
+  t.same(order, [], 'both wait for the one general slot')
+  await held.release(false)
+  const first = await search
+  t.same(order, ['search'], 'the search call, first in line, gets it')
+  await first.release(false)
+  await (await general).release(false)
+  t.same(order, ['search', 'general'])
+})
