@@ -101,7 +101,7 @@ export const activities = pgTable(
 )
 
 export const webhookInbox = pgTable('webhook_inbox', {
-  // The key the sender gives: one index to maintain per intake write, not a surrogate id and it.
+  // The sender's id is the key: one index to update per intake write, not two (a surrogate id beside it).
   webhookId: text('webhook_id').primaryKey(),
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),

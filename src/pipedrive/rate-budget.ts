@@ -23,7 +23,10 @@ export interface RatePermit {
 }
 
 export interface RateBudget {
-  /** Resolves when the call may be sent; callers beyond the budget wait in FIFO order. */
+  /**
+   * Resolves when the call may be sent; callers beyond the budget wait in FIFO order, except that
+   * general calls pass a search call that waits for the search budget.
+   */
   acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit>
   /** No call of this token is granted for `ms` (a 429's retry-after, or an unexpected remaining: 0 until reset). */
   pause(key: string, ms: number): void | Promise<void>

@@ -192,8 +192,10 @@ export class SharedRateBudget implements RateBudget {
   async #grantAroundSearch(key: string, queue: TokenQueue, head: Waiter): Promise<boolean> {
     const general = this.#needs.general
     if (head.needs === general) return false
-    const behind = queue.waiters.filter((waiter) => waiter.needs === general)
-    const batch = behind.slice(0, leadingRun(behind, general).length)
+    const batch = leadingRun(
+      queue.waiters.filter((waiter) => waiter.needs === general),
+      general
+    )
     if (batch.length === 0) return false
     const granted = await this.#take(key, general, batch.length)
     if (granted.length === 0) return false

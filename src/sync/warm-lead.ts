@@ -99,7 +99,8 @@ interface ResolvedOrganization {
   orgId: number | null
   /**
    * The write that stores the id (and ends the lease), still running: the caller awaits it before
-   * it creates anything, so a failure later in the round never creates the organization again.
+   * it creates or links the person, so a failure later in the round never creates the
+   * organization again.
    */
   stored: Promise<unknown>
 }
