@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
+import { type Waiter, WaiterQueue } from './waiter-queue.js'
 
 /**
  * Per-process sliding-window budget per token. A slot is held from the grant until the call
@@ -14,15 +15,6 @@ export interface InProcessBudgetOptions {
   search: BudgetLimit
 }
 
-interface Waiter {
-  kind: CallKind
-  enqueuedAt: number
-  resolve: (permit: RatePermit) => void
-  reject: (reason: unknown) => void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-}
-
 interface Bucket {
   limit: number
   windowMs: number
@@ -32,7 +24,7 @@ interface Bucket {
 }
 
 interface TokenState {
-  queue: Waiter[]
+  queue: WaiterQueue<CallKind>
   general: Bucket
   search: Bucket
   pausedUntil: number
@@ -54,27 +46,9 @@ export class InProcessRateBudget implements RateBudget {
   acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit> {
     signal?.throwIfAborted()
     const state = this.#state(key)
-    return new Promise<RatePermit>((resolve, reject) => {
-      const waiter: Waiter = {
-        kind,
-        enqueuedAt: performance.now(),
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined
-      }
-      if (signal) {
-        waiter.onAbort = () => {
-          const index = state.queue.indexOf(waiter)
-          if (index >= 0) state.queue.splice(index, 1)
-          reject(signal.reason)
-          this.#drain(state)
-        }
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
-      }
-      state.queue.push(waiter)
-      this.#drain(state)
-    })
+    const permit = state.queue.wait(kind, signal, () => this.#drain(state))
+    this.#drain(state)
+    return permit
   }
 
   pause(key: string, ms: number): void {
@@ -95,7 +69,7 @@ export class InProcessRateBudget implements RateBudget {
     let state = this.#tokens.get(key)
     if (!state) {
       state = {
-        queue: [],
+        queue: new WaiterQueue(),
         general: { ...this.#options.general, inFlight: 0, ended: [] },
         search: { ...this.#options.search, inFlight: 0, ended: [] },
         pausedUntil: 0,
@@ -117,17 +91,17 @@ export class InProcessRateBudget implements RateBudget {
       state.timer = undefined
     }
     for (;;) {
-      const head = state.queue[0]
+      const head = state.queue.first
       if (!head) return
       const now = performance.now()
-      const readyAt = this.#readyAt(state, head.kind, now)
+      const readyAt = this.#readyAt(state, head.need, now)
       if (readyAt <= now) {
-        this.#grant(state, 0, now)
+        this.#grant(state, head, now)
         continue
       }
-      const generalIndex = state.queue.findIndex((waiter) => waiter.kind === 'general')
-      if (generalIndex > 0 && this.#readyAt(state, 'general', now) <= now) {
-        this.#grant(state, generalIndex, now)
+      const general = state.queue.items.find((waiter) => waiter.need === 'general')
+      if (general && general !== head && this.#readyAt(state, 'general', now) <= now) {
+        this.#grant(state, general, now)
         continue
       }
       // Infinity: only running calls fill the budget, and their release drains the queue.
@@ -148,11 +122,10 @@ export class InProcessRateBudget implements RateBudget {
     return readyAt
   }
 
-  #grant(state: TokenState, index: number, now: number): void {
-    const [waiter] = state.queue.splice(index, 1)
+  #grant(state: TokenState, queued: Waiter<CallKind>, now: number): void {
+    const waiter = state.queue.take(queued)
     if (!waiter) return
-    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort)
-    const buckets = this.#buckets(state, waiter.kind)
+    const buckets = this.#buckets(state, waiter.need)
     for (const bucket of buckets) bucket.inFlight++
     const spare = Math.min(...buckets.map((bucket) => bucket.limit - bucket.inFlight - bucket.ended.length))
     waiter.resolve(this.#permit(state, buckets, now - waiter.enqueuedAt, spare))

@@ -13,6 +13,7 @@ import {
   takeSlots
 } from './rate-slots.js'
 import { SlotReleases } from './slot-releases.js'
+import { type Waiter as QueuedCall, WaiterQueue } from './waiter-queue.js'
 
 /**
  * A token's budgets kept in the database (rate-slots.ts), so every instance on one database
@@ -48,17 +49,10 @@ const CONTENDED_RETRY_MS = 5
 // Callers granted by one query at most: bounds the statement, not the throughput.
 const MAX_BATCH = 100
 
-interface Waiter {
-  needs: readonly SlotNeed[]
-  enqueuedAt: number
-  resolve: (permit: RatePermit) => void
-  reject: (reason: unknown) => void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
-}
+type Waiter = QueuedCall<readonly SlotNeed[]>
 
 interface TokenQueue {
-  waiters: Waiter[]
+  waiters: WaiterQueue<readonly SlotNeed[]>
   running: boolean
   /** Set when something may have freed a slot while the head was asking the database. */
   kicked: boolean
@@ -93,28 +87,11 @@ export class SharedRateBudget implements RateBudget {
   acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const queue = this.#queue(key)
-    return new Promise<RatePermit>((resolve, reject) => {
-      const waiter: Waiter = {
-        needs: this.#needs[kind],
-        enqueuedAt: performance.now(),
-        resolve,
-        reject,
-        signal,
-        onAbort: undefined
-      }
-      if (signal) {
-        waiter.onAbort = () => {
-          const index = queue.waiters.indexOf(waiter)
-          if (index < 0) return
-          queue.waiters.splice(index, 1)
-          reject(signal.reason)
-          if (index === 0) this.#kick(queue)
-        }
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
-      }
-      queue.waiters.push(waiter)
-      void this.#run(key, queue)
+    const permit = queue.waiters.wait(this.#needs[kind], signal, (wasFirst) => {
+      if (wasFirst) this.#kick(queue)
     })
+    void this.#run(key, queue)
+    return permit
   }
 
   /**
@@ -140,7 +117,7 @@ export class SharedRateBudget implements RateBudget {
   #queue(key: string): TokenQueue {
     let queue = this.#queues.get(key)
     if (!queue) {
-      queue = { waiters: [], running: false, kicked: false, wake: undefined }
+      queue = { waiters: new WaiterQueue(), running: false, kicked: false, wake: undefined }
       this.#queues.set(key, queue)
     }
     return queue
@@ -151,22 +128,22 @@ export class SharedRateBudget implements RateBudget {
     if (queue.running) return
     queue.running = true
     try {
-      for (let head = queue.waiters[0]; head; head = queue.waiters[0]) {
+      for (let head = queue.waiters.first; head; head = queue.waiters.first) {
         queue.kicked = false
         // The head and the callers right behind it that need the same budgets share one query.
-        const batch = leadingRun(queue.waiters, head.needs)
+        const batch = leadingRun(queue.waiters.items, head.need)
         let delayMs: number
         try {
-          const granted = await this.#take(key, head.needs, batch.length)
+          const granted = await this.#take(key, head.need, batch.length)
           if (granted.length > 0) {
             await this.#grant(key, queue, batch, granted)
             continue
           }
           if (await this.#grantAroundSearch(key, queue, head)) continue
-          delayMs = await msUntilFree(this.#db, key, head.needs)
+          delayMs = await msUntilFree(this.#db, key, head.need)
         } catch (error) {
           // The database is unreachable: fail this call (nothing was sent) rather than hang it.
-          this.#settle(queue, head)?.reject(error)
+          queue.waiters.take(head)?.reject(error)
           continue
         }
         if (!queue.kicked)
@@ -191,9 +168,9 @@ export class SharedRateBudget implements RateBudget {
   /** The head is a search call that got nothing: the general-only calls behind it try the general budget. */
   async #grantAroundSearch(key: string, queue: TokenQueue, head: Waiter): Promise<boolean> {
     const general = this.#needs.general
-    if (head.needs === general) return false
+    if (head.need === general) return false
     const batch = leadingRun(
-      queue.waiters.filter((waiter) => waiter.needs === general),
+      queue.waiters.items.filter((waiter) => waiter.need === general),
       general
     )
     if (batch.length === 0) return false
@@ -207,21 +184,12 @@ export class SharedRateBudget implements RateBudget {
   async #grant(key: string, queue: TokenQueue, batch: Waiter[], granted: SlotGrant[]): Promise<void> {
     const unused: TakenSlot[] = []
     granted.forEach(({ slots, spare }, i) => {
-      const waiter = this.#settle(queue, batch[i] as Waiter)
+      const waiter = queue.waiters.take(batch[i] as Waiter)
       if (waiter)
         waiter.resolve(this.#permit(key, queue, slots, spare, performance.now() - waiter.enqueuedAt))
       else unused.push(...slots)
     })
     if (unused.length > 0) await this.#release(key, unused, false)
-  }
-
-  /** Takes the waiter off the queue, unless an abort already did (then undefined). */
-  #settle(queue: TokenQueue, waiter: Waiter): Waiter | undefined {
-    const index = queue.waiters.indexOf(waiter)
-    if (index < 0) return undefined
-    queue.waiters.splice(index, 1)
-    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort)
-    return waiter
   }
 
   #permit(key: string, queue: TokenQueue, slots: TakenSlot[], spare: number, waitedMs: number): RatePermit {
@@ -270,7 +238,7 @@ function leadingRun(waiters: readonly Waiter[], needs: readonly SlotNeed[]): Wai
   const most = Math.min(MAX_BATCH, ...needs.map((need) => need.limit))
   const run: Waiter[] = []
   for (const waiter of waiters) {
-    if (waiter.needs !== needs || run.length >= most) break
+    if (waiter.need !== needs || run.length >= most) break
     run.push(waiter)
   }
   return run
