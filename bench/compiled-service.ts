@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { HARNESS_OPERATOR_KEY, HARNESS_SECRET } from '../harness/service-process.js'
+import { HARNESS_SERVICE_ENV } from '../harness/service-process.js'
 import { productionNodeOptions } from './production-runtime.js'
 
 /**
@@ -25,11 +25,7 @@ export async function startCompiledService(env: Record<string, string>): Promise
     env: {
       PATH: process.env.PATH,
       NODE_OPTIONS: productionNodeOptions(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WEBHOOK_SECRETS: HARNESS_SECRET,
-      OPERATOR_API_KEY: HARNESS_OPERATOR_KEY,
-      LOG_LEVEL: 'info',
+      ...HARNESS_SERVICE_ENV,
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']

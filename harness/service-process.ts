@@ -12,19 +12,21 @@ export interface ServiceProcess {
   kill(): Promise<number | null>
 }
 
+/** What a service started by the harness (or a benchmark) runs with, before its own additions. */
+export const HARNESS_SERVICE_ENV = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  WEBHOOK_SECRETS: HARNESS_SECRET,
+  OPERATOR_API_KEY: HARNESS_OPERATOR_KEY,
+  LOG_LEVEL: 'info'
+}
+
 /** `src/server.ts` as production runs it, on loopback; `env` adds to (or overrides) the defaults. */
 export async function startServiceProcess(
   env: Record<string, string>,
   timeoutMs = 60_000
 ): Promise<ServiceProcess> {
-  const child = spawnTs('src/server.ts', {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WEBHOOK_SECRETS: HARNESS_SECRET,
-    OPERATOR_API_KEY: HARNESS_OPERATOR_KEY,
-    LOG_LEVEL: 'info',
-    ...env
-  })
+  const child = spawnTs('src/server.ts', { ...HARNESS_SERVICE_ENV, ...env })
   const [, url] = await waitForOutput(child, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, timeoutMs)
   return { url: url as string, process: child, stop: () => child.stop(), kill: () => child.kill() }
 }
