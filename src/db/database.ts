@@ -52,6 +52,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   return options.url ? openPostgres(options.url, options) : openPglite(options)
 }
 
+/**
+ * int8 columns (Pipedrive ids, counts) as JavaScript numbers, as PGlite returns them: every value
+ * the service stores there is at most 2^53 − 1 (the event schemas refuse larger ids).
+ */
+const INT8_AS_NUMBER = {
+  int8: { to: 20, from: [20], serialize: (value: number | bigint) => String(value), parse: Number }
+}
+
 async function openPostgres(url: string, options: DatabaseOptions): Promise<DatabaseHandle> {
   const schemaName = options.schemaName
   const migrationsSchema = schemaName ?? 'drizzle'
@@ -61,6 +69,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     // of the minimal receiver at 20); the worker's jobs wait their turn for a connection.
     max: options.maxConnections ?? 10,
     onnotice: () => {},
+    types: INT8_AS_NUMBER,
     connection
   })
   const db = drizzlePostgres(client, { schema }) as unknown as Database
@@ -68,6 +77,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     // The budget runs one take and one release statement at a time per token, and rarely a pause.
     max: 3,
     onnotice: () => {},
+    types: INT8_AS_NUMBER,
     connection: { ...connection, synchronous_commit: 'off' }
   })
   return {

@@ -16,6 +16,11 @@ import {
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+/**
+ * Pipedrive ids are integers without a documented bound: 64-bit columns. Values stay JavaScript
+ * numbers, so the service accepts ids up to 2^53 − 1 (the largest a JSON number carries exactly).
+ */
+const pipedriveId = (name: string) => bigint(name, { mode: 'number' })
 
 /** CRM users that own contacts, keyed by email: the owner's Pipedrive user id and own token live here. */
 export const users = pgTable('users', {
@@ -23,7 +28,7 @@ export const users = pgTable('users', {
   crmId: text('crm_id'),
   email: text('email').notNull().unique(),
   name: text('name'),
-  pipedriveUserId: integer('pipedrive_user_id'),
+  pipedriveUserId: pipedriveId('pipedrive_user_id'),
   /** AES-256-GCM: ciphertext, 12-byte IV and 16-byte tag, each base64. */
   apiTokenCiphertext: text('api_token_ciphertext'),
   apiTokenIv: text('api_token_iv'),
@@ -37,7 +42,7 @@ export const organizations = pgTable('organizations', {
   name: text('name').notNull(),
   industry: text('industry'),
   country: text('country'),
-  pipedriveOrgId: integer('pipedrive_org_id'),
+  pipedriveOrgId: pipedriveId('pipedrive_org_id'),
   /**
    * Contacts of one organization sync in parallel: the job that finds or creates the organization
    * in Pipedrive holds this lease, so two never create it twice (across instances too).
@@ -58,8 +63,13 @@ export const contacts = pgTable('contacts', {
   ownerEmail: text('owner_email').notNull(),
   ownerName: text('owner_name'),
   organizationId: text('organization_id'),
-  pipedrivePersonId: integer('pipedrive_person_id'),
-  pipedriveOrgId: integer('pipedrive_org_id'),
+  pipedrivePersonId: pipedriveId('pipedrive_person_id'),
+  pipedriveOrgId: pipedriveId('pipedrive_org_id'),
+  /**
+   * Set just before the person's create request leaves: a later round that finds it set knows a
+   * person may exist already (the answer can be lost) and looks before it creates again.
+   */
+  personCreateSentAt: timestamp('person_create_sent_at', { withTimezone: true }),
   /** Newest `updatedAt` seen from the CRM: older events are recorded in the inbox and ignored. */
   sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }).notNull(),
   syncState: text('sync_state').notNull().default('pending'),
@@ -85,9 +95,9 @@ export const activities = pgTable(
     ownerEmail: text('owner_email'),
     ownerName: text('owner_name'),
     /** The person id the CRM sent with the activity, used when the contact has no mapping. */
-    payloadPersonId: integer('payload_person_id'),
+    payloadPersonId: pipedriveId('payload_person_id'),
     crmCreatedAt: timestamp('crm_created_at', { withTimezone: true }).notNull(),
-    pipedriveActivityId: integer('pipedrive_activity_id'),
+    pipedriveActivityId: pipedriveId('pipedrive_activity_id'),
     replicatedToPipedrive: boolean('replicated_to_pipedrive').notNull().default(false),
     pipedriveSyncAttempts: integer('pipedrive_sync_attempts').notNull().default(0),
     lastPipedriveSyncAttempt: timestamp('last_pipedrive_sync_attempt', { withTimezone: true }),
@@ -191,4 +201,14 @@ export const rateSlots = pgTable(
 export const ratePauses = pgTable('rate_pauses', {
   tokenKey: text('token_key').primaryKey(),
   pausedUntil: timestamp('paused_until', { withTimezone: true }).notNull()
+})
+
+/**
+ * Short named leases for work that must happen once across every instance and token (creating
+ * the "Warm Lead" label, say): the holder's token and when the lease ends if it is not renewed.
+ */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  token: uuid('token').notNull(),
+  until: timestamp('until', { withTimezone: true }).notNull()
 })

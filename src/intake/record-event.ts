@@ -45,7 +45,7 @@ const contactUpdated = preparedStatement<StatementResult>(
                           organization_id, pipedrive_person_id, source_updated_at)
     select ${p('id')}, ${p('name')}, ${p('email')}, ${p('phone')}, ${p('warmnessScore')}::double precision,
            ${p('ownerId')}, ${p('ownerEmail')}, ${p('ownerName')},
-           ${p('orgId')}, ${p('pipedrivePersonId')}::integer, ${p('updatedAt')}::timestamptz
+           ${p('orgId')}, ${p('pipedrivePersonId')}::bigint, ${p('updatedAt')}::timestamptz
     from inbox
     on conflict (id) do update set
       name = excluded.name, email = excluded.email, phone = excluded.phone,
@@ -58,7 +58,7 @@ const contactUpdated = preparedStatement<StatementResult>(
     returning id
   ), organization_insert as (
     insert into organizations (id, name, industry, country, pipedrive_org_id)
-    select ${p('orgId')}, ${p('orgName')}, ${p('orgIndustry')}, ${p('orgCountry')}, ${p('orgPipedriveId')}::integer
+    select ${p('orgId')}, ${p('orgName')}, ${p('orgIndustry')}, ${p('orgCountry')}, ${p('orgPipedriveId')}::bigint
     from contact where ${p('orgId')}::text is not null
     on conflict (id) do nothing
   ), organization_update as (
@@ -66,13 +66,13 @@ const contactUpdated = preparedStatement<StatementResult>(
     -- or every event of that organization would wait for the previous one's commit.
     update organizations set
       name = ${p('orgName')}, industry = ${p('orgIndustry')}, country = ${p('orgCountry')},
-      pipedrive_org_id = coalesce(${p('orgPipedriveId')}::integer, organizations.pipedrive_org_id),
+      pipedrive_org_id = coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id),
       updated_at = now()
     from contact
     where organizations.id = ${p('orgId')}
       and (name, industry, country, pipedrive_org_id) is distinct from
           (${p('orgName')}::text, ${p('orgIndustry')}::text, ${p('orgCountry')}::text,
-           coalesce(${p('orgPipedriveId')}::integer, organizations.pipedrive_org_id))
+           coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id))
   ), job as (
     insert into jobs (type, entity_id, serial_key)
     select ${JOB_TYPES.contactSync}, id, id from contact
@@ -118,7 +118,7 @@ const activityCreated = preparedStatement<StatementResult>(
                             owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
     select ${p('id')}, ${p('contactId')}, ${p('activityType')}, ${p('subject')}, ${p('note')}, ${p('dueAt')},
            ${p('durationMinutes')}::integer, ${p('done')}::boolean, ${p('ownerId')},
-           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::integer,
+           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
            ${p('createdAt')}::timestamptz
     from inbox
     on conflict (id) do nothing

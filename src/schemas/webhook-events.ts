@@ -5,7 +5,11 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 const CrmId = Type.String({ minLength: 1, maxLength: 128 })
 const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 date-time with offset' })
 const Email = Type.String({ format: 'email', maxLength: 254 })
-const PipedriveId = Type.Integer({ minimum: 1 })
+// Stored in 64-bit columns and handled as JavaScript numbers: above 2^53 − 1 a JSON number is no
+// longer exact, so such an id is refused (400) rather than stored as a neighbouring one.
+const PipedriveId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+// The column is 32-bit; Pipedrive takes durations as HH:MM, so no real duration comes near it.
+const MAX_DURATION_MINUTES = 2 ** 31 - 1
 
 export const CrmUser = Type.Object({
   id: CrmId,
@@ -42,7 +46,7 @@ export const ActivityData = Type.Object({
   subject: Type.String({ minLength: 1, maxLength: 255 }),
   note: Type.Optional(Nullable(Type.String())),
   dueAt: Type.Optional(Nullable(Type.Union([DateTime, Type.String({ format: 'date' })]))),
-  durationMinutes: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  durationMinutes: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: MAX_DURATION_MINUTES }))),
   done: Type.Optional(Type.Boolean()),
   owner: Type.Optional(Nullable(CrmUser)),
   pipedrivePersonId: Type.Optional(Nullable(PipedriveId)),

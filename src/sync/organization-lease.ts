@@ -64,10 +64,10 @@ export async function settleOrganization(
   await db.execute(sql`
     with settled as (
       update organizations set
-        pipedrive_org_id = coalesce(pipedrive_org_id, ${pipedriveOrgId}::integer),
+        pipedrive_org_id = coalesce(pipedrive_org_id, ${pipedriveOrgId}::bigint),
         creating_until = null, creating_token = null, updated_at = now()
       where id = ${organizationId} and creating_token = ${token}::uuid
     )
-    update contacts set pipedrive_org_id = coalesce(${pipedriveOrgId}::integer, pipedrive_org_id)
+    update contacts set pipedrive_org_id = coalesce(${pipedriveOrgId}::bigint, pipedrive_org_id)
     where id = ${contactId}`)
 }

@@ -85,7 +85,7 @@ async function storeLink(
     }
     await tx.execute(sql`
       update contacts set pipedrive_person_id = ${personId},
-        pipedrive_org_id = coalesce(${orgId}::integer, pipedrive_org_id),
+        pipedrive_org_id = coalesce(${orgId}::bigint, pipedrive_org_id),
         sync_state = 'synced', last_error = null, updated_at = now(),
         -- A link made before keeps the warning of the round that made it.
         warning = case when ${announce} then ${warning} else warning end

@@ -48,15 +48,45 @@ function check<T extends TSchema>(
   throw new WebhookPayloadError(`invalid event: ${list}`)
 }
 
-/** PostgreSQL stores neither NUL nor lone surrogates in text or jsonb: refuse them as bad input. */
-function findUnstorableString(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') || !value.isWellFormed() ? path : undefined
-  if (value === null || typeof value !== 'object') return undefined
-  for (const [key, child] of Object.entries(value)) {
-    const found = findUnstorableString(child, path === 'body' ? key : `${path}.${key}`)
-    if (found) return found
+/** Deeper bodies are refused: no event nests like this, and the database's own JSON parser has a limit. */
+export const MAX_NESTING_DEPTH = 64
+
+function unstorable(text: string): boolean {
+  return text.includes('\0') || !text.isWellFormed()
+}
+
+/**
+ * PostgreSQL stores neither NUL nor lone surrogates in text or jsonb, in values or in keys: such a
+ * body is bad input (400), found here before it reaches the database. Walked with an explicit
+ * stack, so a deep body cannot overflow the call stack.
+ */
+function findUnstorable(value: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: 'body', depth: 0 }]
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const { value: current, path, depth } = entry
+    if (typeof current === 'string') {
+      if (unstorable(current)) return `${path}: NUL or unpaired surrogate in string`
+      continue
+    }
+    if (current === null || typeof current !== 'object') continue
+    if (depth >= MAX_NESTING_DEPTH) return `${path}: nested deeper than ${MAX_NESTING_DEPTH} levels`
+    for (const [key, child] of Object.entries(current)) {
+      const childPath = path === 'body' ? key : `${path}.${key}`
+      if (unstorable(key)) return `${path}: NUL or unpaired surrogate in a key`
+      stack.push({ value: child, path: childPath, depth: depth + 1 })
+    }
   }
   return undefined
+}
+
+/** Counts brackets (in strings too: an over-count only costs the walk) to skip it for ordinary bodies. */
+function mayNestDeeply(text: string): boolean {
+  let open = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if ((code === 123 || code === 91) && ++open >= MAX_NESTING_DEPTH) return true
+  }
+  return false
 }
 
 /** Parses the verified raw body and checks it against the event schemas. */
@@ -68,10 +98,10 @@ export function parseEvent(body: Buffer): ParsedEvent {
   } catch {
     throw new WebhookPayloadError('body is not valid JSON')
   }
-  // Only \u escapes can produce such strings, so the walk is skipped for nearly every event.
-  const unstorable = text.includes('\\u') ? findUnstorableString(value, 'body') : undefined
-  if (unstorable)
-    throw new WebhookPayloadError(`invalid event: ${unstorable}: NUL or unpaired surrogate in string`)
+  // Only \u escapes produce such strings, and only many brackets deep nesting: the walk is skipped
+  // for nearly every event.
+  const problem = text.includes('\\u') || mayNestDeeply(text) ? findUnstorable(value) : undefined
+  if (problem) throw new WebhookPayloadError(`invalid event: ${problem}`)
   check(envelope, value)
   const type = (value as { type: string }).type
   if (type === 'contact.updated') {
