@@ -2,7 +2,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
 import { buildService } from './build.js'
-import { measureDrain } from './drain.js'
+import { CACHE_FILL_CALLS, measureDrain } from './drain.js'
 import { measureIntake } from './intake-measure.js'
 import { measureLatency, SANDBOX_LATENCY_MS } from './latency.js'
 import { atLeast, atMost, type GoalResult, info, printTable, writeResults } from './results.js'
@@ -89,6 +89,13 @@ results.push(
     'calls',
     1,
     `${latency.calls.tooMany} answers 429 during the latency run`
+  ),
+  atMost(
+    'calls serving no record, latency run (caches warm)',
+    latency.calls.unattributed,
+    'calls',
+    0,
+    latency.calls.unattributedCalls
   )
 )
 
@@ -102,7 +109,14 @@ results.push(
     Math.round(((drain.theoreticalMs * DRAIN_TOLERANCE) / MS_PER_S) * 100) / 100,
     `theoretical minimum ${drain.theoreticalMs / MS_PER_S} s for ${drain.expectedCalls} calls (${drain.calls} sent); ${(drain.drainMs / drain.theoreticalMs).toFixed(2)}× the minimum; ${(drain.drainFromSpawnMs / MS_PER_S).toFixed(1)} s from process spawn; dead jobs ${drain.deadJobs}`
   ),
-  atMost('429 answers during the drain', drain.tooMany, 'answers', 0)
+  atMost('429 answers during the drain', drain.tooMany, 'answers', 0),
+  atMost(
+    'calls serving no record during the drain',
+    drain.unattributed,
+    'calls',
+    CACHE_FILL_CALLS,
+    `${drain.unattributedCalls}; most calls for one lead / activity: ${drain.leadMaxCalls} / ${drain.activityMaxCalls}`
+  )
 )
 
 console.log('5/5 memory and start …')
