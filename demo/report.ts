@@ -1,5 +1,5 @@
 import type { Stack } from './stack.js'
-import { type OperatorApi, storyRecords } from './story.js'
+import { industryOptions, type OperatorApi, storyRecords } from './story.js'
 import { type Timeline, table } from './timeline.js'
 
 /**
@@ -14,6 +14,7 @@ export async function report(stack: Stack, t: Timeline, operator: OperatorApi): 
     return found ? `${found.id} ${found.name}` : String(id)
   }
   const labels = new Map((store.labelField().options ?? []).map((option) => [option.id, option.label]))
+  const industries = new Map(industryOptions(stack).map((option) => [option.id, option.label]))
   const orgName = (id: number | null) => store.organizations.find((org) => org.id === id)?.name ?? String(id)
   const personName = (id: number | null) =>
     store.persons.find((person) => person.id === id)?.name ?? String(id)
@@ -23,10 +24,11 @@ export async function report(stack: Stack, t: Timeline, operator: OperatorApi): 
   t.write('')
   t.write(' Organizations')
   for (const line of table(
-    ['id', 'name', 'country', 'owner'],
+    ['id', 'name', 'industry', 'country', 'owner'],
     store.organizations.map((org) => [
       String(org.id),
       org.name,
+      org.industry === null ? '' : `${org.industry} ${industries.get(org.industry) ?? ''}`.trim(),
       org.address?.country ?? '',
       user(org.owner_id)
     ])

@@ -98,7 +98,8 @@ function contactLine(id: string, status: ContactStatus): string {
     ? `, person ${status.pipedrivePersonId}, org ${status.pipedriveOrgId}`
     : ''
   const error = status.lastError ? `, lastError "${clip(status.lastError)}"` : ''
-  return `GET sync-status ${id} → ${status.state}${ids}, attempts ${status.attempts}${error}`
+  const warning = status.warning ? `, warning "${clip(status.warning)}"` : ''
+  return `GET sync-status ${id} → ${status.state}${ids}, attempts ${status.attempts}${error}${warning}`
 }
 
 function activityLine(id: string, status: ActivityStatus): string {
@@ -309,7 +310,7 @@ function checkWarmLead(
   accountWarmLabels: ReturnType<typeof warmLabels>
 ): void {
   const { store } = stack.sandbox
-  const organization = contact.organization as { name: string }
+  const organization = contact.organization as { name: string; industry?: string }
   const person = store.persons.find((candidate) => String(candidate.id) === status.pipedrivePersonId)
   const org = store.organizations.find((candidate) => String(candidate.id) === status.pipedriveOrgId)
   const labels = warmLabels(stack)
@@ -334,11 +335,49 @@ function checkWarmLead(
     `warm labels in the account: ${brief(labels)} (at the start: ${brief(accountWarmLabels)}); ` +
       `person labels ${brief(person?.label_ids)}`
   )
+  checkIndustry(t, stack, organization.industry, org?.industry ?? null, status)
   const owner = store.users.find((user) => user.id === person?.owner_id)
   t.check(
     person?.owner_id === ownerId,
     `owner ${owner?.id} ${owner?.name} (the CRM owner ${String((contact.owner as { email: string }).email)})`,
     `person owner ${person?.owner_id}, expected ${ownerId}`
+  )
+}
+
+/**
+ * The CRM's industry is the option of Pipedrive's standard industry field with that label; one the
+ * account does not offer is left out, and the sync status says so.
+ */
+function checkIndustry(
+  t: Timeline,
+  stack: Stack,
+  industry: string | undefined,
+  sent: number | null,
+  status: ContactStatus
+): void {
+  if (!industry) return
+  const option = industryOptions(stack).find(
+    (candidate) => candidate.label.toLowerCase() === industry.toLowerCase()
+  )
+  if (option) {
+    t.check(
+      sent === option.id,
+      `industry "${industry}" on the organization: option ${option.id} "${option.label}" of Pipedrive's industry field`,
+      `organization industry ${sent}, expected option ${option.id} ("${option.label}")`
+    )
+    return
+  }
+  t.check(
+    sent === null && !!status.warning?.includes(`industry "${industry}" left out`),
+    `industry "${industry}" is not an option of the account's industry field: left out, with a warning on the sync status`,
+    `organization industry ${sent}, warning ${brief(status.warning)}`
+  )
+}
+
+/** The options of the account's standard industry field. */
+export function industryOptions(stack: Stack) {
+  return (
+    stack.sandbox.store.organizationFields.find((field) => field.field_code === 'industry')?.options ?? []
   )
 }
 

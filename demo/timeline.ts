@@ -194,7 +194,9 @@ function describeRequest(entry: LoggedRequest): string {
   const body = (entry.body ?? {}) as Record<string, unknown>
   const what =
     typeof body.name === 'string' ? body.name : typeof body.subject === 'string' ? body.subject : term
-  const detail = what === undefined ? '' : ` "${what}"`
+  // The standard industry field travels as an option id, top level: show that it did.
+  const industry = typeof body.industry === 'number' ? ` industry ${body.industry}` : ''
+  const detail = `${what === undefined ? '' : ` "${what}"`}${industry}`
   const outcome = entry.fault === 'down' ? '503 (sandbox down)' : String(entry.status ?? entry.fault ?? '…')
   return `${entry.method} ${entry.path}${detail} → ${outcome}`
 }

@@ -2,17 +2,13 @@ import { chooseActivityType, createActivity, type NewActivityInput } from './act
 import { type ApiOptions, getPerson, listActivityTypes, listPersonActivities } from './api.js'
 import type { PipedriveClient } from './client.js'
 import type { CreateOptions } from './create-once.js'
+import { findIndustryField, type IndustryField } from './industry.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
-import {
-  createOrganization,
-  findIndustryField,
-  findOrganizationByName,
-  type NewOrganizationInput
-} from './organizations.js'
+import { createOrganization, findOrganizationByName, type NewOrganizationInput } from './organizations.js'
 import { resolvePersonLabel } from './person-label.js'
 import { addLabelToPerson, createPerson, findPersonByEmail, type NewPersonInput } from './persons.js'
-import type { Activity, ActivityType, Field, Person, User } from './schemas.js'
+import type { Activity, ActivityType, Person, User } from './schemas.js'
 import { SingleFlight } from './single-flight.js'
 import { findUserByEmail } from './users.js'
 
@@ -27,7 +23,7 @@ export class PipedriveAccount {
   readonly client: PipedriveClient
   readonly #log: Logger
   readonly #labels = new SingleFlight<string, number>()
-  readonly #industryField = new SingleFlight<'industry', Field | undefined>(METADATA_TTL_MS)
+  readonly #industryField = new SingleFlight<'industry', IndustryField | undefined>(METADATA_TTL_MS)
   readonly #activityTypes = new SingleFlight<'types', ActivityType[]>(METADATA_TTL_MS)
 
   constructor(client: PipedriveClient, logger: Logger = silentLogger) {

@@ -1,6 +1,15 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import type { UpdateFieldRequest } from 'pipedrive/v1'
+import type {
+  AddActivityRequest,
+  AddDealFieldOptionsRequestInner,
+  AddOrganizationRequest,
+  AddPersonRequest,
+  UpdatePersonRequest
+} from 'pipedrive/v2'
 import type { AttemptHook, CallOptions, Endpoint, HttpMethod, PipedriveClient, Query } from './client.js'
+import type { Official } from './official-models.js'
 import {
   type Activity,
   ActivitySchema,
@@ -19,6 +28,8 @@ import {
   type NewOrganization,
   type NewPerson,
   type Organization,
+  type OrganizationField,
+  OrganizationFieldSchema,
   OrganizationSchema,
   type OrganizationSearch,
   OrganizationSearchSchema,
@@ -33,7 +44,9 @@ import {
 
 /**
  * One typed function per pinned endpoint (../shared/pipedrive-api.md), nothing more: the
- * domain rules (exact matching, caches, look-before-create) live in the helper modules.
+ * domain rules (exact matching, caches, look-before-create) live in the helper modules. Every
+ * request body is typed `Official<ours, Pipedrive's model>`: the typecheck fails when a body
+ * drifts from Pipedrive's own spec.
  */
 
 export interface ApiOptions {
@@ -118,7 +131,7 @@ export function listPersonFields(client: PipedriveClient, options: ApiOptions = 
 export async function addPersonFieldOptions(
   client: PipedriveClient,
   fieldCode: string,
-  body: NewFieldOptions,
+  body: Official<NewFieldOptions, AddDealFieldOptionsRequestInner[]>,
   options: ApiOptions = {}
 ): Promise<FieldOption[]> {
   const path = `/api/v2/personFields/${encodeURIComponent(fieldCode)}/options`
@@ -137,7 +150,7 @@ export async function listPersonFieldsV1(
 export async function updatePersonFieldV1(
   client: PipedriveClient,
   id: number,
-  body: FieldV1Update,
+  body: Official<FieldV1Update, UpdateFieldRequest>,
   options: ApiOptions = {}
 ): Promise<FieldV1> {
   const target = endpoint('personFields.updateV1', 'PUT', `/api/v1/personFields/${id}`, FieldV1Schema)
@@ -163,16 +176,19 @@ export async function searchOrganizations(
 
 export async function createOrganization(
   client: PipedriveClient,
-  body: NewOrganization,
+  body: Official<NewOrganization, AddOrganizationRequest>,
   options: ApiOptions = {}
 ): Promise<Organization> {
   const target = endpoint('organizations.create', 'POST', '/api/v2/organizations', OrganizationSchema)
   return (await run(client, target, options, { body })).data
 }
 
-export function listOrganizationFields(client: PipedriveClient, options: ApiOptions = {}): Promise<Field[]> {
+export function listOrganizationFields(
+  client: PipedriveClient,
+  options: ApiOptions = {}
+): Promise<OrganizationField[]> {
   const path = '/api/v2/organizationFields'
-  return all(client, 'organizationFields.list', path, FieldSchema, { limit: PAGE_SIZE }, options)
+  return all(client, 'organizationFields.list', path, OrganizationFieldSchema, { limit: PAGE_SIZE }, options)
 }
 
 // ---- persons -------------------------------------------------------------------------------
@@ -198,7 +214,7 @@ export async function getPerson(
 
 export async function createPerson(
   client: PipedriveClient,
-  body: NewPerson,
+  body: Official<NewPerson, AddPersonRequest>,
   options: ApiOptions = {}
 ): Promise<Person> {
   const target = endpoint('persons.create', 'POST', '/api/v2/persons', PersonSchema)
@@ -208,7 +224,7 @@ export async function createPerson(
 export async function updatePerson(
   client: PipedriveClient,
   id: number,
-  body: PersonUpdate,
+  body: Official<PersonUpdate, UpdatePersonRequest>,
   options: ApiOptions = {}
 ): Promise<Person> {
   const target = endpoint('persons.update', 'PATCH', `/api/v2/persons/${id}`, PersonSchema)
@@ -232,7 +248,7 @@ export async function listActivityTypes(
 
 export async function createActivity(
   client: PipedriveClient,
-  body: NewActivity,
+  body: Official<NewActivity, AddActivityRequest>,
   options: ApiOptions = {}
 ): Promise<Activity> {
   const target = endpoint('activities.create', 'POST', '/api/v2/activities', ActivitySchema)

@@ -1,16 +1,9 @@
-import {
-  type ApiOptions,
-  createOrganization as createOrganizationCall,
-  listOrganizationFields,
-  searchOrganizations
-} from './api.js'
+import { type ApiOptions, createOrganization as createOrganizationCall, searchOrganizations } from './api.js'
 import type { PipedriveClient } from './client.js'
 import { type CreateOptions, createOnce } from './create-once.js'
+import { type IndustryField, industryPart } from './industry.js'
 import { sameText } from './names.js'
-import type { Field, NewOrganization } from './schemas.js'
-
-/** There is no standard industry field: accounts that want one add a field with this name. */
-export const INDUSTRY_FIELD_NAME = 'Industry'
+import type { NewOrganization } from './schemas.js'
 
 export interface OrganizationRef {
   id: number
@@ -26,7 +19,7 @@ export interface NewOrganizationInput {
 
 export interface CreatedOrganization extends OrganizationRef {
   created: boolean
-  /** E.g. the industry was left out because the account has no "Industry" field. */
+  /** E.g. the industry was left out: not an option of the account's industry field. */
   warnings: string[]
 }
 
@@ -41,37 +34,21 @@ export async function findOrganizationByName(
   return match ? { id: match.id, name: match.name } : undefined
 }
 
-/** The organization field named "Industry", if the account has one (the caller caches it). */
-export async function findIndustryField(client: PipedriveClient): Promise<Field | undefined> {
-  return (await listOrganizationFields(client)).find((field) =>
-    sameText(field.field_name, INDUSTRY_FIELD_NAME)
-  )
-}
-
 /**
- * Creates the organization (country in its address, industry in the "Industry" field) unless a
+ * Creates the organization (country in its address, industry as the account takes it) unless a
  * lost earlier create made it already. `industryField` is the cached result of findIndustryField.
  */
 export async function createOrganization(
   client: PipedriveClient,
   input: NewOrganizationInput,
-  industryField: Field | undefined,
+  industryField: IndustryField | undefined,
   options: CreateOptions = {}
 ): Promise<CreatedOrganization> {
-  const warnings: string[] = []
-  const body: NewOrganization = { name: input.name.trim() }
+  const industry = input.industry ? industryPart(industryField, input.industry) : undefined
+  const body: NewOrganization = { name: input.name.trim(), ...industry?.body }
   if (input.ownerId !== undefined) body.owner_id = input.ownerId
   if (input.country) body.address = { value: input.country, country: input.country }
-  if (input.industry) {
-    const value = industryValue(industryField, input.industry)
-    if (industryField && value !== undefined) body.custom_fields = { [industryField.field_code]: value }
-    else if (!industryField) {
-      warnings.push(
-        `industry "${input.industry}" left out: the Pipedrive account has no organization field "Industry"`
-      )
-    } else
-      warnings.push(`industry "${input.industry}" left out: not an option of the Pipedrive "Industry" field`)
-  }
+  const warnings = industry?.warning ? [industry.warning] : []
   const { value, created } = await createOnce(
     client,
     {
@@ -85,13 +62,4 @@ export async function createOrganization(
     options
   )
   return { ...value, created, warnings }
-}
-
-/** Text fields take the string; enum/set fields take the id of the option with that label. */
-function industryValue(field: Field | undefined, industry: string): string | number | number[] | undefined {
-  if (!field) return undefined
-  if (field.field_type !== 'enum' && field.field_type !== 'set') return industry
-  const option = field.options?.find((candidate) => sameText(candidate.label, industry))
-  if (!option) return undefined
-  return field.field_type === 'set' ? [option.id] : option.id
 }

@@ -31,14 +31,27 @@ export const FieldOptionSchema = Type.Object({
 })
 export type FieldOption = Static<typeof FieldOptionSchema>
 
-/** v2 personFields / organizationFields item. */
+/** v2 personFields item. */
 export const FieldSchema = Type.Object({
   field_code: Type.String(),
   field_name: Type.String(),
   field_type: Type.String(),
+  is_custom_field: Type.Optional(Type.Boolean()),
   options: Type.Optional(Nullable(Type.Array(FieldOptionSchema)))
 })
 export type Field = Static<typeof FieldSchema>
+
+/**
+ * v2 organizationFields item. Pipedrive's model types option ids as number or string: a field
+ * with string ids must not make the whole list unreadable (industry options are numbers).
+ */
+export const OrganizationFieldSchema = Type.Object({
+  ...FieldSchema.properties,
+  options: Type.Optional(
+    Nullable(Type.Array(Type.Object({ id: Type.Union([Id, Type.String()]), label: Type.String() })))
+  )
+})
+export type OrganizationField = Static<typeof OrganizationFieldSchema>
 
 /** v1 personFields item: the numeric id is what `PUT /api/v1/personFields/{id}` needs. */
 export const FieldV1Schema = Type.Object({
@@ -154,6 +167,8 @@ export const NewOrganizationSchema = Type.Object(
     name: Name,
     owner_id: Type.Optional(Id),
     address: Type.Optional(Type.Object({ value: Type.String(), country: Type.Optional(Type.String()) })),
+    /** The option id of the standard `industry` field (v2); not a custom field. */
+    industry: Type.Optional(Id),
     custom_fields: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     visible_to: Type.Optional(Type.Integer())
   },
@@ -197,10 +212,8 @@ export const NewActivitySchema = Type.Object(
 )
 export type NewActivity = Static<typeof NewActivitySchema>
 
-export const NewFieldOptionsSchema = Type.Array(
-  Type.Object({ label: Name, color: Type.Optional(Type.String()) }, { additionalProperties: false }),
-  { minItems: 1 }
-)
+const NewFieldOptionSchema = Type.Object({ label: Name }, { additionalProperties: false })
+export const NewFieldOptionsSchema = Type.Array(NewFieldOptionSchema, { minItems: 1 })
 export type NewFieldOptions = Static<typeof NewFieldOptionsSchema>
 
 /** v1 field update: options without an id are new; existing options left out are DELETED. */

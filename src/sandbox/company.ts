@@ -3,9 +3,18 @@ import type { ActivityType, FieldOption } from '../pipedrive/schemas.js'
 
 /** How the fake account is set up; each variant exercises a branch of the client. */
 export const CompanyOptionsSchema = Type.Object({
-  /** "Industry" organization field: text (default), enum with a few options, or absent. */
+  /**
+   * Where organizations keep their industry. `standard` (default): Pipedrive's standard enum field
+   * `industry`, as current accounts have it. An older account without it: `custom-text` or
+   * `custom-enum`, a custom field named "Industry"; `none`, neither.
+   */
   industryField: Type.Optional(
-    Type.Union([Type.Literal('text'), Type.Literal('enum'), Type.Literal('none')])
+    Type.Union([
+      Type.Literal('standard'),
+      Type.Literal('custom-text'),
+      Type.Literal('custom-enum'),
+      Type.Literal('none')
+    ])
   ),
   /** false: the v2 options endpoint refuses the label field, forcing the v1 fallback. */
   labelOptionsViaV2: Type.Optional(Type.Boolean()),
@@ -66,8 +75,29 @@ export function defaultLabels(withWarmLead: boolean): FieldOption[] {
   return withWarmLead ? labels : labels.filter((option) => option.id !== 7)
 }
 
-export const INDUSTRY_FIELD_CODE = '3f1b6e0c2a9d4e7f8b5c1a2d3e4f5a6b7c8d9e0f'
-export const INDUSTRY_OPTIONS: FieldOption[] = [
+/** The options of the standard `industry` field: the sandbox's own list, ids chosen here. */
+export const STANDARD_INDUSTRY_OPTIONS: FieldOption[] = [
+  'Agriculture',
+  'Construction',
+  'Consulting',
+  'Education',
+  'Energy',
+  'Finance',
+  'Healthcare',
+  'Hospitality',
+  'Insurance',
+  'Manufacturing',
+  'Media',
+  'Real estate',
+  'Retail',
+  'Software',
+  'Telecommunications',
+  'Transportation'
+].map((label, index) => ({ id: 11 + index, label }))
+
+/** The older-account case: a custom field named "Industry" (its code a 40-character hash). */
+export const CUSTOM_INDUSTRY_FIELD_CODE = '3f1b6e0c2a9d4e7f8b5c1a2d3e4f5a6b7c8d9e0f'
+export const CUSTOM_INDUSTRY_OPTIONS: FieldOption[] = [
   { id: 31, label: 'Software' },
   { id: 32, label: 'Manufacturing' },
   { id: 33, label: 'Retail' }

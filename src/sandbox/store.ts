@@ -1,13 +1,15 @@
-import type { ActivityType, ContactDetail, Field, FieldOption, FieldV1 } from '../pipedrive/schemas.js'
+import type { GetOrganizationFields200ResponseDataInner as OfficialField } from 'pipedrive/v2'
+import type { ActivityType, ContactDetail, FieldOption, FieldV1 } from '../pipedrive/schemas.js'
 import {
   COMPANY,
   type CompanyOptions,
+  CUSTOM_INDUSTRY_FIELD_CODE,
+  CUSTOM_INDUSTRY_OPTIONS,
   defaultActivityTypes,
   defaultLabels,
   defaultUsers,
-  INDUSTRY_FIELD_CODE,
-  INDUSTRY_OPTIONS,
-  type SandboxUser
+  type SandboxUser,
+  STANDARD_INDUSTRY_OPTIONS
 } from './company.js'
 
 export interface StoredPerson {
@@ -28,7 +30,9 @@ export interface StoredOrganization {
   id: number
   name: string
   owner_id: number | null
-  address: { value: string; country: string | null } | null
+  address: { value: string; country?: string } | null
+  /** Option id of the standard `industry` field. */
+  industry: number | null
   custom_fields: Record<string, unknown>
   visible_to: number
   add_time: string
@@ -55,12 +59,17 @@ export interface StoredActivity {
 export interface SandboxField extends FieldV1 {
   field_code: string
   field_name: string
+  field_type: OfficialField['field_type']
 }
 
 /** Everything the fake account holds. Plain data: the state dump is this object. */
 export class SandboxStore {
   readonly company = COMPANY
-  options: Required<CompanyOptions> = { industryField: 'text', labelOptionsViaV2: true, warmLeadLabel: true }
+  options: Required<CompanyOptions> = {
+    industryField: 'standard',
+    labelOptionsViaV2: true,
+    warmLeadLabel: true
+  }
   users: SandboxUser[] = []
   personFields: SandboxField[] = []
   organizationFields: SandboxField[] = []
@@ -76,7 +85,7 @@ export class SandboxStore {
 
   reset(options: CompanyOptions = {}): void {
     this.options = {
-      industryField: options.industryField ?? 'text',
+      industryField: options.industryField ?? 'standard',
       labelOptionsViaV2: options.labelOptionsViaV2 ?? true,
       warmLeadLabel: options.warmLeadLabel ?? true
     }
@@ -92,13 +101,9 @@ export class SandboxStore {
     this.organizationFields = [
       field(4001, 'name', 'Name', 'varchar'),
       field(4002, 'address', 'Address', 'address'),
-      field(4003, 'owner_id', 'Owner', 'user')
+      field(4003, 'owner_id', 'Owner', 'user'),
+      ...industryFields(this.options.industryField)
     ]
-    if (this.options.industryField === 'text')
-      this.organizationFields.push(field(4010, INDUSTRY_FIELD_CODE, 'Industry', 'varchar'))
-    if (this.options.industryField === 'enum') {
-      this.organizationFields.push(field(4010, INDUSTRY_FIELD_CODE, 'Industry', 'enum', INDUSTRY_OPTIONS))
-    }
     this.activityTypes = defaultActivityTypes()
     this.persons = []
     this.organizations = []
@@ -144,21 +149,43 @@ function field(
   id: number,
   key: string,
   name: string,
-  type: string,
+  type: SandboxField['field_type'],
   options: FieldOption[] | null = null
 ): SandboxField {
-  return { id, key, name, field_type: type, options, field_code: key, field_name: name }
+  return {
+    id,
+    key,
+    name,
+    field_type: type,
+    options: structuredClone(options),
+    field_code: key,
+    field_name: name
+  }
 }
 
-export function asV2Field(field: SandboxField): Field & Record<string, unknown> {
+/** Both the standard field and the custom one are named "Industry", as in Pipedrive. */
+function industryFields(kind: Required<CompanyOptions>['industryField']): SandboxField[] {
+  if (kind === 'standard') return [field(4004, 'industry', 'Industry', 'enum', STANDARD_INDUSTRY_OPTIONS)]
+  if (kind === 'custom-text') return [field(4010, CUSTOM_INDUSTRY_FIELD_CODE, 'Industry', 'varchar')]
+  if (kind === 'custom-enum')
+    return [field(4010, CUSTOM_INDUSTRY_FIELD_CODE, 'Industry', 'enum', CUSTOM_INDUSTRY_OPTIONS)]
+  return []
+}
+
+/** Custom fields have a 40-character hash as their code; standard ones a name (`industry`). */
+export function isCustomField(field: SandboxField): boolean {
+  return field.field_code.length === 40
+}
+
+export function asV2Field(field: SandboxField) {
   return {
     field_code: field.field_code,
     field_name: field.field_name,
     field_type: field.field_type,
     options: field.options ?? null,
-    is_custom_field: field.field_code.length === 40,
+    is_custom_field: isCustomField(field),
     is_optional_response_field: false
-  }
+  } satisfies OfficialField
 }
 
 export function asV1Field(field: SandboxField): FieldV1 & Record<string, unknown> {

@@ -8,6 +8,7 @@ import t from 'tap'
 import { getCurrentUser } from '../../src/pipedrive/api.js'
 import { createPipedriveConnection, type PipedriveConnection } from '../../src/pipedrive/connection.js'
 import { PipedriveError, PipedriveNetworkError } from '../../src/pipedrive/errors.js'
+import { CUSTOM_INDUSTRY_FIELD_CODE } from '../../src/sandbox/company.js'
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
 
 nock.disableNetConnect()
@@ -92,12 +93,19 @@ t.test('label: v1 fallback keeps every existing option', async (t) => {
   )
 })
 
+const bodies = (path: string) =>
+  sandbox.requests.filter((r) => r.method === 'POST' && r.path === path).map((r) => r.body)
+const standardOption = (label: string) =>
+  sandbox.store.organizationFields
+    .find((field) => field.field_code === 'industry')
+    ?.options?.find((option) => option.label === label)?.id
+
 t.test('organizations: create with industry and country, find by exact name', async (t) => {
   const pipedrive = account()
   const acme = await pipedrive.createOrganization({
     name: 'Acme',
     ownerId: 1001,
-    industry: 'Software',
+    industry: 'software',
     country: 'Germany'
   })
   t.same(acme.warnings, [])
@@ -106,16 +114,58 @@ t.test('organizations: create with industry and country, find by exact name', as
   t.equal(await pipedrive.findOrganizationByName('Acm'), undefined)
   const stored = sandbox.store.organizations.find((o) => o.id === acme.id)
   t.same(stored?.address, { value: 'Germany', country: 'Germany' })
-  t.same(Object.values(stored?.custom_fields ?? {}), ['Software'])
+  t.ok(standardOption('Software'), 'the account has the standard industry field')
+  t.same(
+    bodies('/api/v2/organizations')[0],
+    {
+      name: 'Acme',
+      industry: standardOption('Software'),
+      owner_id: 1001,
+      address: { value: 'Germany', country: 'Germany' }
+    },
+    'the "Software" option id, top level, nothing in custom_fields'
+  )
+  t.equal(stored?.industry, standardOption('Software'))
 })
 
-t.test('organizations: enum Industry takes the option id; no Industry field gives a warning', async (t) => {
-  sandbox.reset({ company: { industryField: 'enum' } })
+t.test('organizations: an industry that is not an option is left out with a warning', async (t) => {
+  const pipedrive = account()
+  const result = await pipedrive.createOrganization({ name: 'Looms', industry: 'Basket weaving' })
+  t.match(result.warnings, [
+    /industry "Basket weaving" left out: not an option of the Pipedrive industry field/
+  ])
+  t.same(bodies('/api/v2/organizations'), [{ name: 'Looms' }])
+  t.equal(sandbox.store.organizations[0]?.industry, null)
+})
+
+t.test('organizations: the industry field is read once and cached', async (t) => {
+  const pipedrive = account()
+  await Promise.all([
+    pipedrive.createOrganization({ name: 'One', industry: 'Retail' }),
+    pipedrive.createOrganization({ name: 'Two', industry: 'Finance' })
+  ])
+  await pipedrive.createOrganization({ name: 'Three', industry: 'Energy' })
+  t.equal(sandbox.requests.filter((r) => r.path === '/api/v2/organizationFields').length, 1)
+  t.same(
+    sandbox.store.organizations.map((o) => o.industry).sort(),
+    [standardOption('Retail'), standardOption('Finance'), standardOption('Energy')].sort()
+  )
+})
+
+t.test('organizations: an older account with only a custom "Industry" field still gets it', async (t) => {
+  sandbox.reset({ company: { industryField: 'custom-text' } })
+  t.equal(standardOption('Software'), undefined, 'no standard industry field')
+  t.same((await account().createOrganization({ name: 'Text Co', industry: 'Software' })).warnings, [])
+  t.same(bodies('/api/v2/organizations'), [
+    { name: 'Text Co', custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 'Software' } }
+  ])
+  sandbox.reset({ company: { industryField: 'custom-enum' } })
   await account().createOrganization({ name: 'Enum Co', industry: 'retail' })
-  t.same(Object.values(sandbox.store.organizations[0]?.custom_fields ?? {}), [33])
+  t.same(sandbox.store.organizations[0]?.custom_fields, { [CUSTOM_INDUSTRY_FIELD_CODE]: 33 })
   sandbox.reset({ company: { industryField: 'none' } })
   const result = await account().createOrganization({ name: 'Plain Co', industry: 'Retail' })
-  t.match(result.warnings, [/no organization field "Industry"/])
+  t.match(result.warnings, [/neither the standard industry field nor a custom field "Industry"/])
+  t.same(bodies('/api/v2/organizations'), [{ name: 'Plain Co' }])
 })
 
 t.test('persons: create, find by email, read, add a label without losing others', async (t) => {

@@ -42,17 +42,47 @@ t.test('organization by name: near matches are re-checked', async (t) => {
   t.equal(await account.findOrganizationByName('Acm'), undefined)
 })
 
-const industryFields = (type: 'varchar' | 'enum' | null) =>
+/** The account's organization fields: the standard industry enum, a custom "Industry", or neither. */
+const organizationFields = (industry: 'standard' | 'custom-text' | 'custom-enum' | 'none') =>
   ok(
     [
-      { field_code: 'name', field_name: 'Name', field_type: 'varchar', options: null },
-      ...(type
+      {
+        field_code: 'name',
+        field_name: 'Name',
+        field_type: 'varchar',
+        is_custom_field: false,
+        options: null
+      },
+      // A field whose option ids are strings (as Pipedrive's model allows) must not break the list.
+      {
+        field_code: 'visible_to',
+        field_name: 'Visible to',
+        field_type: 'visible_to',
+        is_custom_field: false,
+        options: [{ id: '3', label: 'Everyone' }]
+      },
+      ...(industry === 'standard'
+        ? [
+            {
+              field_code: 'industry',
+              field_name: 'Industry',
+              field_type: 'enum',
+              is_custom_field: false,
+              options: [
+                { id: 7, label: 'Retail' },
+                { id: 9, label: 'Software' }
+              ]
+            }
+          ]
+        : []),
+      ...(industry.startsWith('custom-')
         ? [
             {
               field_code: 'abc123',
               field_name: 'Industry',
-              field_type: type,
-              options: type === 'enum' ? [{ id: 31, label: 'Software' }] : null
+              field_type: industry === 'custom-enum' ? 'enum' : 'varchar',
+              is_custom_field: true,
+              options: industry === 'custom-enum' ? [{ id: 31, label: 'Software' }] : null
             }
           ]
         : [])
@@ -60,57 +90,79 @@ const industryFields = (type: 'varchar' | 'enum' | null) =>
     { next_cursor: null }
   )
 
-t.test('create organization: country in the address, industry in the Industry field', async (t) => {
-  const setup = mockPipedrive()
-  setup.pool
-    .intercept({ path: '/api/v2/organizationFields?limit=100', method: 'GET' })
-    .reply(200, industryFields('varchar'))
-  const body = {
-    name: 'Acme',
-    owner_id: 1001,
-    address: { value: 'Germany', country: 'Germany' },
-    custom_fields: { abc123: 'Software' }
-  }
+/** Expects one organization create with exactly this body. */
+function expectCreate(setup: ReturnType<typeof mockPipedrive>, body: Record<string, unknown>) {
   setup.pool
     .intercept({ path: '/api/v2/organizations', method: 'POST', body: JSON.stringify(body) })
-    .reply(200, ok({ id: 9, name: 'Acme', owner_id: 1001 }))
+    .reply(200, ok({ id: 9, name: String(body.name) }))
+}
+const fieldsAnswer = (
+  setup: ReturnType<typeof mockPipedrive>,
+  industry: Parameters<typeof organizationFields>[0]
+) =>
+  setup.pool
+    .intercept({ path: '/api/v2/organizationFields?limit=100', method: 'GET' })
+    .reply(200, organizationFields(industry))
+
+t.test('create organization: country in the address, industry as the standard field option', async (t) => {
+  const setup = mockPipedrive()
+  fieldsAnswer(setup, 'standard')
+  expectCreate(setup, {
+    name: 'Acme',
+    industry: 9,
+    owner_id: 1001,
+    address: { value: 'Germany', country: 'Germany' }
+  })
   const account = new PipedriveAccount(setup.client)
   const result = await account.createOrganization({
     name: 'Acme',
     ownerId: 1001,
-    industry: 'Software',
+    industry: 'SOFTWARE',
     country: 'Germany'
   })
   t.same(result, { id: 9, name: 'Acme', created: true, warnings: [] })
+  setup.agent.assertNoPendingInterceptors()
 })
 
-t.test('create organization: an enum Industry takes the option id', async (t) => {
+t.test('create organization: an industry that is not a standard option is left out', async (t) => {
   const setup = mockPipedrive()
-  setup.pool
-    .intercept({ path: '/api/v2/organizationFields?limit=100', method: 'GET' })
-    .reply(200, industryFields('enum'))
-  setup.pool
-    .intercept({
-      path: '/api/v2/organizations',
-      method: 'POST',
-      body: JSON.stringify({ name: 'Acme', custom_fields: { abc123: 31 } })
-    })
-    .reply(200, ok({ id: 9, name: 'Acme' }))
+  fieldsAnswer(setup, 'standard')
+  expectCreate(setup, { name: 'Acme' })
   const account = new PipedriveAccount(setup.client)
-  t.same((await account.createOrganization({ name: 'Acme', industry: 'software' })).warnings, [])
+  const result = await account.createOrganization({ name: 'Acme', industry: 'Computing' })
+  t.same(result.warnings, ['industry "Computing" left out: not an option of the Pipedrive industry field'])
+  setup.agent.assertNoPendingInterceptors()
 })
 
-t.test('create organization: no Industry field → left out with a warning', async (t) => {
+t.test('create organization: an older account’s custom "Industry" field (text or enum)', async (t) => {
+  const text = mockPipedrive()
+  fieldsAnswer(text, 'custom-text')
+  expectCreate(text, { name: 'Acme', custom_fields: { abc123: 'Software' } })
+  t.same(
+    (await new PipedriveAccount(text.client).createOrganization({ name: 'Acme', industry: 'Software' }))
+      .warnings,
+    []
+  )
+  text.agent.assertNoPendingInterceptors()
+  const enumField = mockPipedrive()
+  fieldsAnswer(enumField, 'custom-enum')
+  expectCreate(enumField, { name: 'Acme', custom_fields: { abc123: 31 } })
+  t.same(
+    (await new PipedriveAccount(enumField.client).createOrganization({ name: 'Acme', industry: 'software' }))
+      .warnings,
+    []
+  )
+  enumField.agent.assertNoPendingInterceptors()
+})
+
+t.test('create organization: neither field → left out with a warning', async (t) => {
   const setup = mockPipedrive()
-  setup.pool
-    .intercept({ path: '/api/v2/organizationFields?limit=100', method: 'GET' })
-    .reply(200, industryFields(null))
-  setup.pool
-    .intercept({ path: '/api/v2/organizations', method: 'POST', body: JSON.stringify({ name: 'Acme' }) })
-    .reply(200, ok({ id: 9, name: 'Acme' }))
+  fieldsAnswer(setup, 'none')
+  expectCreate(setup, { name: 'Acme' })
   const account = new PipedriveAccount(setup.client)
   const result = await account.createOrganization({ name: 'Acme', industry: 'Software' })
-  t.match(result.warnings, [/no organization field "Industry"/])
+  t.match(result.warnings, [/neither the standard industry field nor a custom field "Industry"/])
+  setup.agent.assertNoPendingInterceptors()
 })
 
 t.test('create organization: a lost answer is followed by a look-up, not a second create', async (t) => {

@@ -1,5 +1,6 @@
 import nock from 'nock'
 import t from 'tap'
+import { CUSTOM_INDUSTRY_FIELD_CODE } from '../../src/sandbox/company.js'
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
 
 nock.disableNetConnect()
@@ -83,17 +84,83 @@ t.test('the default company', async (t) => {
     ['Customer', 'Hot lead', 'Warm lead', 'Cold lead']
   )
   const orgFields = (await call('GET', '/api/v2/organizationFields')).json.data as Array<{
+    field_code: string
     field_name: string
     field_type: string
+    is_custom_field: boolean
+    options: Array<{ id: number; label: string }> | null
   }>
-  t.match(
-    orgFields.find((f) => f.field_name === 'Industry'),
-    { field_type: 'varchar' }
+  const industry = orgFields.filter((f) => f.field_name === 'Industry')
+  t.match(industry, [{ field_code: 'industry', field_type: 'enum', is_custom_field: false }])
+  t.ok(
+    ['Software', 'Retail', 'Manufacturing', 'Finance'].every((label) =>
+      industry[0]?.options?.some((o) => o.label === label && Number.isInteger(o.id))
+    ),
+    'the standard industry field has a ready-made list of options'
   )
   const found = (await call('GET', '/api/v1/users/find?term=crm.example&search_by_email=1')).json
     .data as unknown[]
   t.equal(found.length, 3, 'partial matching, inactive users included: the client filters')
   t.equal((await call('GET', '/api/v1/users/find?term=nobody&search_by_email=1')).json.data, null)
+})
+
+t.test(
+  'organizations: industry is an option id of the standard field; custom_fields only custom fields',
+  async (t) => {
+    const software = sandbox.store.organizationFields
+      .find((field) => field.field_code === 'industry')
+      ?.options?.find((option) => option.label === 'Software')?.id
+    const created = await call('POST', '/api/v2/organizations', { name: 'A', industry: software })
+    t.equal(created.status, 200)
+    t.match(created.json.data, { name: 'A', industry: software })
+    const refused: Array<[unknown, RegExp]> = [
+      [{ name: 'B', industry: 9999 }, /industry: option 9999 not found/],
+      [{ name: 'B', industry: 'Software' }, /industry/],
+      [{ name: 'B', custom_fields: { industry: software } }, /custom_fields.industry: not a custom field/],
+      [{ name: 'B', custom_fields: { [`${'f'.repeat(40)}`]: 'x' } }, /not a custom field of this account/]
+    ]
+    for (const [body, message] of refused) {
+      const answer = await call('POST', '/api/v2/organizations', body)
+      t.equal(answer.status, 400, JSON.stringify(body))
+      t.match(answer.json, { success: false, error: message })
+    }
+    const person = await call('POST', '/api/v2/persons', { name: 'P', custom_fields: { industry: 'x' } })
+    t.equal(person.status, 400, 'persons too: no custom field by that code')
+    t.equal(sandbox.store.organizations.length, 1)
+  }
+)
+
+t.test('an older account: a custom "Industry" field and no standard one', async (t) => {
+  sandbox.reset({ company: { industryField: 'custom-enum' } })
+  const fields = (await call('GET', '/api/v2/organizationFields')).json.data as Array<{
+    field_code: string
+    field_name: string
+    is_custom_field: boolean
+  }>
+  const industry = fields.filter((f) => f.field_name === 'Industry')
+  t.match(industry, [{ field_code: CUSTOM_INDUSTRY_FIELD_CODE, is_custom_field: true }])
+  t.notOk(fields.some((f) => f.field_code === 'industry'))
+  const refused = await call('POST', '/api/v2/organizations', { name: 'A', industry: 24 })
+  t.match(refused, { status: 400, json: { error: /this account has no industry field/ } })
+  const wrong = await call('POST', '/api/v2/organizations', {
+    name: 'A',
+    custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 'Retail' }
+  })
+  t.match(wrong, { status: 400, json: { error: /invalid value for a enum field/ } })
+  const created = await call('POST', '/api/v2/organizations', {
+    name: 'A',
+    custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 33 }
+  })
+  t.equal(created.status, 200)
+  sandbox.reset({ company: { industryField: 'custom-text' } })
+  const text = await call('POST', '/api/v2/organizations', {
+    name: 'A',
+    custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 'Retail' }
+  })
+  t.match(text, {
+    status: 200,
+    json: { data: { custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 'Retail' } } }
+  })
 })
 
 t.test('v1 field update deletes options left out, as Pipedrive does', async (t) => {

@@ -1,10 +1,31 @@
 import type { FastifyInstance } from 'fastify'
+import type { ActivityItem } from 'pipedrive/v2'
 import { NewActivitySchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
+import type { Answer } from '../official-answer.js'
 import { now, type SandboxStore, type StoredActivity } from '../store.js'
 import { tokenUserId } from '../token-user.js'
 import { positiveInt, validateBody } from '../validate.js'
 import { ok, page } from './page.js'
+
+function view(activity: StoredActivity) {
+  return {
+    id: activity.id,
+    subject: activity.subject,
+    type: activity.type,
+    owner_id: activity.owner_id,
+    due_date: activity.due_date,
+    due_time: activity.due_time,
+    duration: activity.duration,
+    note: activity.note,
+    done: activity.done,
+    participants: activity.participants,
+    person_id: activity.person_id,
+    org_id: activity.org_id,
+    add_time: activity.add_time,
+    update_time: activity.update_time
+  } satisfies Answer<ActivityItem>
+}
 
 export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
   app.get('/api/v1/activityTypes', async () =>
@@ -27,7 +48,7 @@ export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
       const found = store.activities.filter(
         (activity) => personId === undefined || activity.participants.some((p) => p.person_id === personId)
       )
-      return page(found, request.query)
+      return page(found.map(view), request.query)
     }
   )
 
@@ -68,6 +89,6 @@ export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
       update_time: time
     }
     store.activities.push(activity)
-    return ok(activity)
+    return ok(view(activity))
   })
 }

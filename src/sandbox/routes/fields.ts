@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { AddDealFieldOptions200ResponseDataInner } from 'pipedrive/v2'
 import { FieldV1UpdateSchema, NewFieldOptionsSchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
 import { asV1Field, asV2Field, type SandboxStore } from '../store.js'
@@ -24,13 +25,9 @@ export function fieldRoutes(app: FastifyInstance, store: SandboxStore) {
     if (field.key === 'label_ids' && !store.options.labelOptionsViaV2) {
       throw new SandboxHttpError(400, 'Options of this system field cannot be changed with this endpoint')
     }
-    const added = wanted.map((option) => ({
-      id: store.nextId('option'),
-      label: option.label,
-      color: option.color ?? null
-    }))
+    const added = wanted.map((option) => ({ id: store.nextId('option'), label: option.label }))
     field.options.push(...added)
-    return ok(added)
+    return ok(added satisfies AddDealFieldOptions200ResponseDataInner[])
   })
 
   // v1 semantics: options listed without an id are added; existing options left out are DELETED.

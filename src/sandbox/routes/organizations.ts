@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify'
+import type { GetOrganizationSearchResponseAllOfDataItemsInner, OrganizationItem } from 'pipedrive/v2'
 import { NewOrganizationSchema } from '../../pipedrive/schemas.js'
+import { checkCustomFields, checkIndustry } from '../field-values.js'
 import { SandboxHttpError } from '../http-error.js'
+import type { Answer } from '../official-answer.js'
 import { now, type SandboxStore, type StoredOrganization } from '../store.js'
 import { tokenUserId } from '../token-user.js'
 import { validateBody } from '../validate.js'
@@ -8,7 +11,19 @@ import { ok } from './page.js'
 import { searchTerm } from './search-term.js'
 
 export function organizationView(organization: StoredOrganization) {
-  return { ...organization, is_deleted: false, label_ids: [] }
+  return {
+    id: organization.id,
+    name: organization.name,
+    owner_id: organization.owner_id,
+    address: organization.address,
+    industry: organization.industry,
+    custom_fields: organization.custom_fields,
+    visible_to: organization.visible_to,
+    add_time: organization.add_time,
+    update_time: organization.update_time,
+    is_deleted: false,
+    label_ids: []
+  } satisfies Answer<OrganizationItem>
 }
 
 export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
@@ -20,19 +35,22 @@ export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
         const name = organization.name.toLowerCase()
         return exact ? name === term : name.includes(term)
       })
-      const items = found.map((organization) => ({
-        result_score: organization.name.toLowerCase() === term ? 1 : 0.5,
-        item: {
-          id: organization.id,
-          type: 'organization',
-          name: organization.name,
-          address: organization.address?.value ?? null,
-          visible_to: organization.visible_to,
-          owner: organization.owner_id ? { id: organization.owner_id } : null,
-          custom_fields: [],
-          notes: []
-        }
-      }))
+      const items = found.map(
+        (organization) =>
+          ({
+            result_score: organization.name.toLowerCase() === term ? 1 : 0.5,
+            item: {
+              id: organization.id,
+              type: 'organization',
+              name: organization.name,
+              address: organization.address?.value ?? null,
+              visible_to: organization.visible_to,
+              owner: organization.owner_id ? { id: organization.owner_id } : null,
+              custom_fields: [],
+              notes: []
+            }
+          }) satisfies Answer<GetOrganizationSearchResponseAllOfDataItemsInner>
+      )
       return ok({ items }, { next_cursor: null })
     }
   )
@@ -42,26 +60,15 @@ export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
     if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
       throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
     }
-    for (const [code, value] of Object.entries(body.custom_fields ?? {})) {
-      const field = store.organizationFields.find((candidate) => candidate.field_code === code)
-      if (field?.field_code.length !== 40)
-        throw new SandboxHttpError(400, `custom_fields.${code}: unknown field`)
-      const valid =
-        field.field_type === 'enum'
-          ? typeof value === 'number' && (field.options ?? []).some((option) => option.id === value)
-          : typeof value === 'string'
-      if (!valid)
-        throw new SandboxHttpError(
-          400,
-          `custom_fields.${code}: invalid value for a ${field.field_type} field`
-        )
-    }
+    checkIndustry(store.organizationFields, body.industry)
+    checkCustomFields(store.organizationFields, body.custom_fields)
     const time = now()
     const organization: StoredOrganization = {
       id: store.nextId('organization'),
       name: body.name,
       owner_id: body.owner_id ?? tokenUserId(store, request),
-      address: body.address ? { value: body.address.value, country: body.address.country ?? null } : null,
+      address: body.address ?? null,
+      industry: body.industry ?? null,
       custom_fields: body.custom_fields ?? {},
       visible_to: body.visible_to ?? 3,
       add_time: time,

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify'
+import type { GetPersonSearchResponseAllOfDataItemsInner, Person } from 'pipedrive/v2'
 import { NewPersonSchema, type PersonUpdate, PersonUpdateSchema } from '../../pipedrive/schemas.js'
+import { checkCustomFields } from '../field-values.js'
 import { SandboxHttpError } from '../http-error.js'
+import type { Answer } from '../official-answer.js'
 import { now, type SandboxStore, type StoredPerson } from '../store.js'
 import { tokenUserId } from '../token-user.js'
 import { positiveInt, validateBody } from '../validate.js'
@@ -10,15 +13,28 @@ import { searchTerm } from './search-term.js'
 function view(person: StoredPerson) {
   const [first_name, ...rest] = person.name.split(' ')
   return {
-    ...person,
+    id: person.id,
+    name: person.name,
     first_name: first_name ?? '',
     last_name: rest.join(' '),
+    owner_id: person.owner_id,
+    org_id: person.org_id,
+    label_ids: person.label_ids,
+    emails: person.emails,
+    phones: person.phones,
+    visible_to: person.visible_to,
+    custom_fields: person.custom_fields,
+    add_time: person.add_time,
+    update_time: person.update_time,
     picture_id: null,
     is_deleted: false
-  }
+  } satisfies Answer<Person>
 }
 
-/** References must exist, as Pipedrive checks them: owner (active user), organization, labels. */
+/**
+ * References must exist, as Pipedrive checks them: owner (active user), organization, labels,
+ * custom fields.
+ */
 function checkReferences(store: SandboxStore, body: PersonUpdate) {
   if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
     throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
@@ -33,6 +49,7 @@ function checkReferences(store: SandboxStore, body: PersonUpdate) {
   for (const id of body.label_ids ?? []) {
     if (!labels.has(id)) throw new SandboxHttpError(400, `label_ids: label ${id} not found`)
   }
+  checkCustomFields(store.personFields, body.custom_fields)
 }
 
 export function personRoutes(app: FastifyInstance, store: SandboxStore) {
@@ -61,13 +78,11 @@ export function personRoutes(app: FastifyInstance, store: SandboxStore) {
             emails: person.emails.map((email) => email.value),
             visible_to: person.visible_to,
             owner: person.owner_id ? { id: person.owner_id } : null,
-            organization: organization
-              ? { id: organization.id, name: organization.name, address: null }
-              : null,
+            organization: organization ? { id: organization.id, name: organization.name } : null,
             custom_fields: [],
             notes: []
           }
-        }
+        } satisfies Answer<GetPersonSearchResponseAllOfDataItemsInner>
       })
       return ok({ items }, { next_cursor: null })
     }
