@@ -106,16 +106,25 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   }
 }
 
+/**
+ * Another process took the data directory over (this one looked dead to it): every further write
+ * of ours could corrupt it, a graceful close included.
+ */
+function stopAtOnce(reason: string): never {
+  process.stderr.write(`pipedrive-sync stops: the lock on DATA_DIR was lost (${reason})\n`)
+  process.exit(1)
+}
+
 async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
   let client: PGlite
-  let unlock = () => {}
+  let unlock = async () => {}
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true })
-    unlock = lockDataDir(options.dataDir)
+    unlock = await lockDataDir(options.dataDir, { onLost: stopAtOnce })
     try {
       client = await PGlite.create(join(options.dataDir, 'pglite'))
     } catch (error) {
-      unlock()
+      await unlock()
       throw error
     }
   } else {
@@ -132,7 +141,7 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     migrationsApplied: () => migrationsApplied(db, 'drizzle'),
     close: async () => {
       await client.close()
-      unlock()
+      await unlock()
     }
   }
 }
