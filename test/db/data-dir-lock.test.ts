@@ -27,7 +27,7 @@ for (const [who, pid] of [
     crashedHolder(dir, pid, 60_000)
     const start = performance.now()
     const release = await lockDataDir(dir)
-    t.ok(performance.now() - start < 2_000, 'no waiting for a lock that is long stale')
+    t.ok(performance.now() - start < LOCK_STALE_MS - 1_000, 'no waiting for a lock that is long stale')
     await release()
   })
 }
@@ -46,7 +46,7 @@ t.test('a crash a moment ago: the restart waits until the lock is stale, then st
   const release = await lockDataDir(dir)
   const waited = performance.now() - start
   t.ok(waited >= LOCK_STALE_MS - 1_000 - 300, `waited ${Math.round(waited)} ms for the lock to go stale`)
-  t.ok(waited < LOCK_STALE_MS + 1_000, 'and not much longer')
+  t.ok(waited < LOCK_STALE_MS + 2_000, 'and not much longer')
   await release()
 })
 
