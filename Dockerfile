@@ -28,5 +28,7 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Migrations are not run here in production: the deploy's release step runs `npm run migrate`.
+# The service applies pending migrations at start (instances starting together take turns on an
+# advisory lock); a release step that ran `npm run migrate` first leaves it nothing to do.
+# MIGRATE_ON_START=false leaves them to that step alone.
 CMD ["node", "dist/server.js"]

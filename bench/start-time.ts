@@ -13,9 +13,9 @@ import { percentile } from './stats.js'
 /**
  * Goal 5 (start): process spawn to the first `/health` 200, polled every 10 ms. `compiled` is
  * what production runs (`node dist/server.js`, built by `npm run build`); `tsx` is `npm start`.
- * On PostgreSQL the database is migrated by a first start that is not counted (production
- * migrates in the release step); PGlite is measured on a fresh data directory (first start,
- * creating and migrating it) and on a restart.
+ * On PostgreSQL the database is migrated by a first start that is not counted (the counted ones
+ * find nothing to apply, as after a deploy's release step); PGlite is measured on a fresh data
+ * directory (first start, creating and migrating it) and on a restart.
  */
 const ROOT = new URL('..', import.meta.url).pathname
 const POLL_MS = 10
@@ -94,7 +94,7 @@ async function startRuns(runtime: Runtime, env: Record<string, string>, runs = R
 export async function measureStart(adminUrl: string) {
   const database = await createDatabase(adminUrl)
   try {
-    // Migrates the fresh database; production does this once in its release step, not at start.
+    // Migrates the fresh database: what a release step (or the first instance) does once.
     await startOnce('compiled', { DATABASE_URL: database.url })
     const postgres = {
       compiled: await startRuns('compiled', { DATABASE_URL: database.url }),

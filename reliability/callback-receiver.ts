@@ -20,6 +20,10 @@ export interface CallbackReceiver {
   redeliveries: number
   /** Requests whose signature did not verify: must stay 0. */
   unverified: number
+  /** While true, the CRM takes each request and never answers it (nothing is recorded as received). */
+  holding: boolean
+  /** Requests taken while holding. */
+  held: number
   /** Every `v1,…` signature the service sent us, for the log audit. */
   signatures: Set<string>
   ofType(type: string): ReceivedCallback[]
@@ -33,7 +37,7 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
   const received: ReceivedCallback[] = []
   const seen = new Set<string>()
   const signatures = new Set<string>()
-  const receiver = { redeliveries: 0, unverified: 0 }
+  const receiver = { redeliveries: 0, unverified: 0, holding: false, held: 0 }
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -51,6 +55,10 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
           keys: [key],
           nowSeconds: Math.floor(Date.now() / 1000)
         })
+        if (receiver.holding) {
+          receiver.held++
+          return
+        }
         if (seen.has(id)) receiver.redeliveries++
         else {
           seen.add(id)
@@ -74,6 +82,15 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
     },
     get unverified() {
       return receiver.unverified
+    },
+    get holding() {
+      return receiver.holding
+    },
+    set holding(holding: boolean) {
+      receiver.holding = holding
+    },
+    get held() {
+      return receiver.held
     },
     signatures,
     ofType: (type) => received.filter((callback) => callback.type === type),

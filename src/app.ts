@@ -11,6 +11,7 @@ import callbacksPlugin from './plugins/app/callbacks.js'
 import jobsPlugin from './plugins/app/jobs.js'
 import pipedrivePlugin from './plugins/app/pipedrive.js'
 import prunerPlugin from './plugins/app/pruner.js'
+import shutdownPlugin from './plugins/app/shutdown.js'
 import configPlugin from './plugins/external/config.js'
 import databasePlugin from './plugins/external/database.js'
 import metricsPlugin from './plugins/external/metrics.js'
@@ -71,6 +72,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   await app.register(prunerPlugin, { start: options.startWorker ?? true })
+  await app.register(shutdownPlugin)
 
   app.setErrorHandler(sendHttpError)
   app.setNotFoundHandler((request, reply) =>
@@ -90,8 +92,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   await app.register(healthRoutes)
-  await app.register(crmWebhookRoutes)
-  await app.register(operatorApi)
-  await app.register(metricsRoutes)
+  await app.register(async (needsDatabase) => {
+    // preValidation: after authentication and the operator limit (onRequest), before any work.
+    needsDatabase.addHook('preValidation', (_request, _reply, done) => {
+      if (app.migrationGate.applied) return done()
+      app.migrationGate.check().then(() => done(), done)
+    })
+    await needsDatabase.register(crmWebhookRoutes)
+    await needsDatabase.register(operatorApi)
+    await needsDatabase.register(metricsRoutes)
+  })
   return app
 }

@@ -14,6 +14,8 @@ export const EnvSchema = Type.Object({
     Type.String({ pattern: '^postgres(ql)?://', description: 'must be a postgres:// or postgresql:// URL' })
   ),
   DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
+  /** false: migrations are left to a release step running `npm run migrate`. */
+  MIGRATE_ON_START: Type.Boolean({ default: true, description: 'must be true or false' }),
   WEBHOOK_SECRETS: Type.Optional(Type.String({ minLength: 1 })),
   OPERATOR_API_KEY: Type.Optional(Type.String({ minLength: 16 })),
   PIPEDRIVE_API_TOKEN: Type.Optional(Type.String({ minLength: 1 })),

@@ -2,20 +2,26 @@ import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { DataDirInUseError } from './db/data-dir-lock.js'
 import { openDatabase } from './db/database.js'
 import { loggerOptions } from './logger.js'
-import { SHUTDOWN_GRACE_MS } from './plugins/app/jobs.js'
+import { SHUTDOWN_LIMIT_MS } from './plugins/app/shutdown.js'
 import { maybeStartSandbox } from './sandbox/guard.js'
+
+/** Errors that only need saying: the process exits with the message, without a stack. */
+function cannotStart(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+    process.stderr.write(`pipedrive-sync cannot start: ${error.message}\n`)
+    process.exit(1)
+  }
+  throw error
+}
 
 function readConfig(): Config {
   try {
     return loadConfig(process.env)
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`pipedrive-sync cannot start: ${error.message}\n`)
-      process.exit(1)
-    }
-    throw error
+    return cannotStart(error)
   }
 }
 
@@ -32,9 +38,15 @@ if (configured.developmentDefaults.length > 0) {
 const sandbox = await maybeStartSandbox(configured, log)
 const { config } = sandbox
 
-const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR })
-// In production on PostgreSQL the deploy's release step migrates (`npm run migrate`), once.
-if (!(config.production && database.kind === 'postgres')) await database.migrate()
+const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR }).catch(cannotStart)
+// Every environment migrates at start: an advisory lock serialises instances starting together,
+// and a release step that migrated already leaves nothing to do.
+if (config.MIGRATE_ON_START) await database.migrate()
+else if (!(await database.migrationsApplied())) {
+  log.warn(
+    'MIGRATE_ON_START=false and migrations are missing: database routes answer 503 until `npm run migrate`'
+  )
+}
 log.info(
   { database: database.kind === 'postgres' ? 'postgresql' : `pglite in ${config.DATA_DIR}` },
   'database ready'
@@ -42,7 +54,7 @@ log.info(
 
 const app = await buildApp({ config, database, loggerInstance: log })
 
-closeWithGrace({ delay: SHUTDOWN_GRACE_MS + 2_000, logger: log }, async ({ signal, err }) => {
+closeWithGrace({ delay: SHUTDOWN_LIMIT_MS, logger: log }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'shutting down after an unexpected error')
   else log.info({ signal }, 'shutting down: finishing in-flight work')
   await app.close()

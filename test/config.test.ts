@@ -43,6 +43,7 @@ t.test('defaults: every variable of CONTRACT §6', async (t) => {
     SYNC_MAX_ATTEMPTS: 10,
     JOB_LEASE_MS: 30_000,
     LOG_LEVEL: 'info',
+    MIGRATE_ON_START: true,
     production: false
   })
   t.equal(config.DATABASE_URL, undefined, 'no DATABASE_URL: embedded PGlite')
@@ -74,6 +75,16 @@ t.test('strings are converted to numbers; blanks count as unset', async (t) => {
   t.equal(config.SYNC_MAX_ATTEMPTS, 3)
   t.equal(config.HOST, '0.0.0.0')
 })
+
+t.test(
+  'MIGRATE_ON_START: true by default, in production too; false opts out; anything else is refused',
+  async (t) => {
+    t.equal(loadConfig(PRODUCTION_REQUIRED).MIGRATE_ON_START, true)
+    t.equal(loadConfig({ ...PRODUCTION_REQUIRED, MIGRATE_ON_START: 'false' }).MIGRATE_ON_START, false)
+    t.equal(loadConfig({ MIGRATE_ON_START: 'true' }).MIGRATE_ON_START, true)
+    t.same(problemsOf({ MIGRATE_ON_START: 'later' }), ['MIGRATE_ON_START: must be true or false'])
+  }
+)
 
 t.test('several webhook secrets are decoded in order (rotation)', async (t) => {
   const config = loadConfig({

@@ -46,6 +46,8 @@ export interface CallbackDeliveryOptions {
 export class CallbackDelivery {
   readonly #options: CallbackDeliveryOptions
   readonly #key: Buffer | undefined
+  /** Aborts the requests in flight when the service stops: a CRM that never answers must not hold it. */
+  readonly #shutdown = new AbortController()
   #stopping = false
   #wake: (() => void) | undefined
   #loop: Promise<void> | undefined
@@ -66,8 +68,10 @@ export class CallbackDelivery {
     this.#wake?.()
   }
 
+  /** Stops claiming at once and aborts the requests in flight; their rows stay due. */
   async stop(): Promise<void> {
     this.#stopping = true
+    this.#shutdown.abort()
     this.notify()
     await this.#loop
   }
@@ -105,11 +109,17 @@ export class CallbackDelivery {
           'webhook-signature': `v1,${sign(this.#key as Buffer, row.webhook_id, timestamp, body)}`
         },
         body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+        // A redirect would send the signed body to wherever the answer points: a failed delivery.
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.#shutdown.signal])
       })
       await response.arrayBuffer().catch(() => undefined)
-      if (!response.ok) failure = `the CRM answered ${response.status}`
+      if (!response.ok) {
+        const redirect = response.status >= 300 && response.status < 400
+        failure = `the CRM answered ${response.status}${redirect ? ' (redirects are not followed)' : ''}`
+      }
     } catch (error) {
+      if (this.#shutdown.signal.aborted) return this.#release(row)
       failure = `the CRM could not be reached: ${error instanceof Error ? error.message : String(error)}`
     }
     if (failure === undefined) {
@@ -138,6 +148,18 @@ export class CallbackDelivery {
       `callback failed, retrying in ${delayMs} ms: ${failure}`
     )
     onDelivery?.(row.type, 'failed')
+  }
+
+  /**
+   * A delivery cut short by the shutdown: the CRM may or may not have it (at least once), so the
+   * row stays due, without a failed attempt or a backoff, for the next process to send.
+   */
+  async #release(row: OutboxRow): Promise<void> {
+    await this.#options.db.execute(sql`update callback_outbox set locked_until = null where id = ${row.id}`)
+    this.#options.log.info(
+      { webhookId: row.webhook_id, type: row.type },
+      'callback delivery interrupted by shutdown; it is sent again after the restart'
+    )
   }
 
   async #run(): Promise<void> {

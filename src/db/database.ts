@@ -106,16 +106,25 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   }
 }
 
+/**
+ * Another process took the data directory over (this one looked dead to it): every further write
+ * of ours could corrupt it, a graceful close included.
+ */
+function stopAtOnce(reason: string): never {
+  process.stderr.write(`pipedrive-sync stops: the lock on DATA_DIR was lost (${reason})\n`)
+  process.exit(1)
+}
+
 async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
   let client: PGlite
-  let unlock = () => {}
+  let unlock = async () => {}
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true })
-    unlock = lockDataDir(options.dataDir)
+    unlock = await lockDataDir(options.dataDir, { onLost: stopAtOnce })
     try {
       client = await PGlite.create(join(options.dataDir, 'pglite'))
     } catch (error) {
-      unlock()
+      await unlock()
       throw error
     }
   } else {
@@ -132,7 +141,7 @@ async function openPglite(options: DatabaseOptions): Promise<DatabaseHandle> {
     migrationsApplied: () => migrationsApplied(db, 'drizzle'),
     close: async () => {
       await client.close()
-      unlock()
+      await unlock()
     }
   }
 }
@@ -144,6 +153,10 @@ function latestMigrationMillis(): number {
   return Math.max(0, ...journal.entries.map((entry) => entry.when))
 }
 
+// PostgreSQL's undefined_table and invalid_schema_name: nothing was ever migrated here.
+const NEVER_MIGRATED_CODES = new Set(['42P01', '3F000'])
+
+/** False while a migration is missing; a database that cannot answer is an error, not "missing". */
 async function migrationsApplied(db: Database, migrationsSchema: string): Promise<boolean> {
   const expected = latestMigrationMillis()
   try {
@@ -152,9 +165,19 @@ async function migrationsApplied(db: Database, migrationsSchema: string): Promis
       sql`select max(created_at)::text as latest from ${sql.identifier(migrationsSchema)}.__drizzle_migrations`
     )
     return row?.latest != null && Number(row.latest) >= expected
-  } catch {
-    return false
+  } catch (error) {
+    if (NEVER_MIGRATED_CODES.has(String(postgresCode(error)))) return false
+    throw error
   }
+}
+
+/** The SQLSTATE of a driver error (drizzle wraps it in `cause`). */
+function postgresCode(error: unknown): unknown {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+  }
+  return undefined
 }
 
 function rowsOf<T>(result: unknown): T[] {

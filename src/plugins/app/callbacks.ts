@@ -24,8 +24,8 @@ export default fp<CallbacksPluginOptions>(
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs })
     })
     app.decorate('callbacks', delivery)
-    if (start) app.addHook('onReady', async () => delivery.start())
-    app.addHook('preClose', () => delivery.stop())
+    // Started once the database is migrated; stopped by the shutdown plugin, with the job worker.
+    if (start) app.addHook('onReady', () => app.migrationGate.whenApplied(() => delivery.start()))
   },
   { name: 'callbacks', dependencies: ['database', 'config', 'metrics'] }
 )

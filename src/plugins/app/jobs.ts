@@ -18,9 +18,6 @@ export interface JobsPluginOptions {
   pollIntervalMs?: number | undefined
 }
 
-/** Graceful shutdown gives in-flight jobs this long (CONTRACT §7). */
-export const SHUTDOWN_GRACE_MS = 10_000
-
 export default fp<JobsPluginOptions>(
   async (app, { handlers, startWorker, pollIntervalMs }) => {
     const { config } = app
@@ -45,9 +42,8 @@ export default fp<JobsPluginOptions>(
       ...(pollIntervalMs === undefined ? {} : { pollIntervalMs })
     })
     app.decorate('jobs', worker)
-    if (startWorker) app.addHook('onReady', async () => worker.start())
-    // preClose: stop claiming and finish in-flight work before the database closes.
-    app.addHook('preClose', async () => worker.stop(SHUTDOWN_GRACE_MS))
+    // Started once the database is migrated; stopped by the shutdown plugin, with the callbacks.
+    if (startWorker) app.addHook('onReady', () => app.migrationGate.whenApplied(() => worker.start()))
   },
   { name: 'jobs', dependencies: ['database', 'config', 'pipedrive', 'callbacks'] }
 )

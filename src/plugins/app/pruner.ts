@@ -12,11 +12,13 @@ export default fp<{ start: boolean }>(
         .then((counts) => app.log.info({ pruned: counts }, 'old rows pruned'))
         .catch((error: unknown) => app.log.warn({ err: error }, 'pruning failed; will try again'))
     if (start) {
-      app.addHook('onReady', async () => {
-        void run()
-        timer = setInterval(run, PRUNE_INTERVAL_MS)
-        timer.unref()
-      })
+      app.addHook('onReady', () =>
+        app.migrationGate.whenApplied(() => {
+          void run()
+          timer = setInterval(run, PRUNE_INTERVAL_MS)
+          timer.unref()
+        })
+      )
     }
     app.addHook('preClose', async () => clearInterval(timer))
   },

@@ -17,9 +17,10 @@ function bearer(request: FastifyRequest): string | undefined {
 
 /**
  * Operator routes of the scope this is called in: Bearer `OPERATOR_API_KEY` (compared in constant
- * time: equal-length digests), then `OPERATOR_RATE_LIMIT` per minute per key. Authentication runs
- * first (onRequest) and the limit after it (preHandler), so requests without a valid key get 401
- * and never use up the key's budget.
+ * time: equal-length digests), then `OPERATOR_RATE_LIMIT` per minute per key. Both run in
+ * onRequest, authentication first (the limiter's hook is added per route, and route hooks run
+ * after the scope's): a request without a valid key gets 401 and never uses up the key's budget,
+ * and every request with one counts, before its body or parameters are validated — a 400 is not free.
  */
 export async function operatorAuth(app: FastifyInstance): Promise<void> {
   const expected = digest(app.config.OPERATOR_API_KEY ?? '')
@@ -33,7 +34,7 @@ export async function operatorAuth(app: FastifyInstance): Promise<void> {
   })
   await app.register(rateLimit, {
     global: true,
-    hook: 'preHandler',
+    hook: 'onRequest',
     max: app.config.OPERATOR_RATE_LIMIT,
     timeWindow: ONE_MINUTE_MS,
     // Keyed by the key's digest: the key itself is never kept as a map key in memory.

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsync } from 'fastify'
+import { MigrationsMissingError } from '../../db/migration-gate.js'
 
 const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) })
 
@@ -14,14 +15,16 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
     '/health/ready',
     { schema: { summary: 'Readiness', response: { 200: Health, 503: Health } } },
     async (request, reply) => {
+      let migrated: boolean
       try {
         await app.db.execute(sql`select 1`)
+        migrated = await app.database.migrationsApplied()
       } catch (error) {
         request.log.warn({ err: error }, 'readiness: database unreachable')
         return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' })
       }
-      if (!(await app.database.migrationsApplied())) {
-        return reply.code(503).send({ status: 'unavailable', reason: 'database migrations not applied' })
+      if (!migrated) {
+        return reply.code(503).send({ status: 'unavailable', reason: new MigrationsMissingError().message })
       }
       return { status: 'ready' }
     }

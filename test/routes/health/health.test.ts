@@ -34,7 +34,10 @@ t.test('GET /health/ready is 503 while migrations are missing', async (t) => {
   const app = await build(t, empty, { startWorker: false })
   const response = await app.inject('/health/ready')
   t.equal(response.statusCode, 503)
-  t.same(response.json(), { status: 'unavailable', reason: 'database migrations not applied' })
+  t.same(response.json(), {
+    status: 'unavailable',
+    reason: 'database migrations not applied: run npm run migrate'
+  })
   t.equal((await app.inject('/health')).statusCode, 200, 'liveness is unaffected')
 })
 
