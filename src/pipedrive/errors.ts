@@ -104,6 +104,22 @@ export class PipedriveAmbiguousCreateError extends Error {
   }
 }
 
+/**
+ * A create may have reached Pipedrive, and the look-up does not show the record — perhaps not
+ * yet: Pipedrive's search lags a new record. Not sent again in this round; a later round looks again.
+ */
+export class PipedriveCreateUnconfirmedError extends Error {
+  readonly retryable = false
+  readonly ambiguous = true
+
+  constructor(what: string) {
+    super(
+      `${what}: the create may have reached Pipedrive and the look-up does not show it yet; looking again later`
+    )
+    this.name = 'PipedriveCreateUnconfirmedError'
+  }
+}
+
 function describeKind(kind: NetworkFailureKind): string {
   switch (kind) {
     case 'refused':

@@ -190,8 +190,11 @@ t.test('an owner without an active Pipedrive user: created without owner, with a
 t.test('a failure after the organization: the retry reuses it, one person in the end', async (t) => {
   const email = `${uid('retry')}@example.com`
   const orgName = uid('Retry Org')
-  // 1 + 3 in-line retries: the whole first round fails after the organization was created.
-  sandbox.faults.set({ failNext: { count: 4, status: 503, method: 'POST', path: '/api/v2/persons' } })
+  // 1 + 3 in-line retries: the whole first round fails after the organization was created. A 429
+  // is refused before processing: no person can exist, so the next round creates at once.
+  sandbox.faults.set({
+    failNext: { count: 4, status: 429, retryAfterSeconds: 0, method: 'POST', path: '/api/v2/persons' }
+  })
   t.teardown(() => sandbox.faults.clear())
   const event = contactEvent({ email, organization: { id: uid('o'), name: orgName } })
   const calls = await callsDuring(async () => {
