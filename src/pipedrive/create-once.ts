@@ -45,13 +45,16 @@ export function createOnce<T>(
   options: CreateOptions = {}
 ): Promise<CreateOnceResult<T>> {
   let mayExist = options.mayExist ?? false
+  let ambiguity: unknown
   const signal = options.signal
   return client.retrying(async () => {
     if (mayExist) {
       if (!steps.lookup) throw new PipedriveAmbiguousCreateError(steps.what)
       const found = await steps.lookup({ once: true, ...(signal ? { signal } : {}) })
       if (found !== undefined) return { value: found, created: false }
-      if (steps.createAgainAfterMiss === false) throw new PipedriveCreateUnconfirmedError(steps.what)
+      if (steps.createAgainAfterMiss === false) {
+        throw new PipedriveCreateUnconfirmedError(steps.what, { cause: ambiguity })
+      }
     }
     try {
       const value = await steps.create({
@@ -61,7 +64,10 @@ export function createOnce<T>(
       })
       return { value, created: true }
     } catch (error) {
-      if (isAmbiguous(error)) mayExist = true
+      if (isAmbiguous(error)) {
+        mayExist = true
+        ambiguity = error
+      }
       throw error
     }
   }, signal)

@@ -112,9 +112,12 @@ export class PipedriveCreateUnconfirmedError extends Error {
   readonly retryable = false
   readonly ambiguous = true
 
-  constructor(what: string) {
+  /** `cause`: the failure that left the outcome unknown; its message is kept in this one's. */
+  constructor(what: string, options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? ` (${options.cause.message})` : ''
     super(
-      `${what}: the create may have reached Pipedrive and the look-up does not show it yet; looking again later`
+      `${what}: the create may have reached Pipedrive${why} and the look-up does not show it yet; looking again later`,
+      options
     )
     this.name = 'PipedriveCreateUnconfirmedError'
   }
