@@ -46,6 +46,9 @@ export function contactEvent(
     score?: number
     updatedAtMs?: number
     index?: number
+    /** Default `<id>@reliability.test`; null: a contact without email. */
+    email?: string | null
+    pipedrivePersonId?: number
   }
 ): Delivery {
   const index = options.index ?? 0
@@ -54,7 +57,8 @@ export function contactEvent(
     {
       id,
       name: `Contact ${id}`,
-      email: `${id}@reliability.test`,
+      email: options.email === undefined ? `${id}@reliability.test` : options.email,
+      ...(options.pipedrivePersonId === undefined ? {} : { pipedrivePersonId: options.pipedrivePersonId }),
       phone: `+1555${String(index).padStart(7, '0')}`,
       warmnessScore: options.score ?? WARM_SCORE,
       organization: { ...options.organization, industry: 'Software', country: 'Germany' },

@@ -64,11 +64,18 @@ export async function listFailures(
 
 export type RetryOutcome = 'queued' | 'not_found' | 'not_failed'
 
+/** Runs in the transaction of an operator's replay of one dead job (not of `retryDeadJobs`). */
+export type DeadJobReplayed = (tx: Executor, job: { type: string; entityId: string }) => Promise<void>
+
 /**
  * Runs a retrying or dead job again now. A dead job gets a fresh round budget (attempts 0); if a
  * newer job already waits for the same entity, that one is run now instead (one waiting job per entity).
  */
-export async function retryJob(db: Database, jobId: string): Promise<RetryOutcome> {
+export async function retryJob(
+  db: Database,
+  jobId: string,
+  onDeadReplayed?: DeadJobReplayed
+): Promise<RetryOutcome> {
   if (!/^\d{1,18}$/.test(jobId)) return 'not_found'
   return db.transaction(async (tx) => {
     const [job] = await rows<{ state: string; type: string; entity_id: string }>(
@@ -77,6 +84,7 @@ export async function retryJob(db: Database, jobId: string): Promise<RetryOutcom
     )
     if (!job) return 'not_found'
     if (job.state !== 'retrying' && job.state !== 'dead') return 'not_failed'
+    if (job.state === 'dead') await onDeadReplayed?.(tx, { type: job.type, entityId: job.entity_id })
     const waiting = await rows<{ id: string }>(
       tx,
       sql`update jobs set run_at = now(), updated_at = now()

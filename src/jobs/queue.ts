@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { type Database, type Executor, rows } from '../db/database.js'
+import { JobLeaseLostError } from './job-lease.js'
 
 export interface ClaimedJob {
   id: string
@@ -85,12 +86,13 @@ export async function extendLease(db: Executor, job: ClaimedJob, leaseMs: number
   return result.length > 0
 }
 
+/** False when the job's lease was lost (another run holds it now): nothing is written then. */
 export async function completeJob(db: Executor, job: ClaimedJob): Promise<boolean> {
   const result = await rows(
     db,
     sql`update jobs set state = 'done', finished_at = now(), updated_at = now(), lock_token = null,
           locked_until = null, last_error = null
-        where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+        where id = ${job.id} and lock_token = ${job.lockToken}::uuid and state = 'running'
         returning id`
   )
   return result.length > 0
@@ -117,7 +119,7 @@ export async function failJob(
   report?: (tx: Executor, failure: FailureReport) => Promise<void>
 ): Promise<FailOutcome> {
   const message = error.slice(0, MAX_ERROR_LENGTH)
-  return db.transaction(async (tx) => {
+  const outcome = db.transaction(async (tx) => {
     if (!dead) {
       await tx.execute(sql`
         delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
@@ -130,17 +132,22 @@ export async function failJob(
             run_at = now() + ${dead ? 0 : retryInMs} * interval '1 millisecond',
             failed_at = now(), last_error = ${message}, updated_at = now(),
             lock_token = null, locked_until = null
-          where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+          where id = ${job.id} and lock_token = ${job.lockToken}::uuid and state = 'running'
           returning (extract(epoch from run_at) * 1000)::float8 as run_at_ms`
     )
     const [row] = updated
-    if (!row) return 'lost'
+    // Rolls the folding of waiting jobs back: a run that lost the job writes nothing.
+    if (!row) throw new JobLeaseLostError(job.id)
     await report?.(tx, {
       dead,
       error: message,
       nextAttemptAt: dead ? null : new Date(row.run_at_ms).toISOString()
     })
     return dead ? 'dead' : 'retrying'
+  })
+  return outcome.catch((error: unknown) => {
+    if (error instanceof JobLeaseLostError) return 'lost' as const
+    throw error
   })
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Executor } from '../db/database.js'
+import type { JobLease } from './job-lease.js'
 import {
   backoffDelay,
   type ClaimedJob,
@@ -16,7 +17,11 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError'
 }
 
-export type JobHandler = (job: ClaimedJob, signal: AbortSignal) => Promise<void>
+/**
+ * Runs one round of a job. `signal` aborts when the job must stop (its lease was lost, or the
+ * process is shutting down); `lease` fences the round's writes and renews leases the work takes.
+ */
+export type JobHandler = (job: ClaimedJob, signal: AbortSignal, lease: JobLease) => Promise<void>
 
 export interface WorkerOptions {
   db: Database
@@ -144,23 +149,66 @@ export class Worker {
 
   async #attempt(job: ClaimedJob, controller: AbortController): Promise<void> {
     const { db, handlers, leaseMs, log } = this.#options
-    const heartbeat = setInterval(() => {
-      extendLease(db, job, leaseMs)
-        .then((kept) => {
-          if (!kept) controller.abort(new Error('lease lost: another process took the job'))
-        })
-        .catch((error: unknown) => log.warn({ err: error, jobId: job.id }, 'lease renewal failed'))
-    }, leaseMs / LEASE_RENEWALS_PER_LEASE)
+    const renewers = new Set<() => Promise<unknown>>()
+    const lease: JobLease = {
+      jobId: job.id,
+      lockToken: job.lockToken,
+      leaseMs,
+      renewWithJob(renew) {
+        renewers.add(renew)
+        return () => {
+          renewers.delete(renew)
+        }
+      }
+    }
+    const heartbeat = this.#heartbeat(job, controller, renewers)
     try {
       const handler = handlers[job.type]
       if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`)
-      await handler(job, controller.signal)
-      clearInterval(heartbeat)
-      await completeJob(db, job)
+      await handler(job, controller.signal, lease)
+      heartbeat.stop()
+      if (!(await completeJob(db, job))) {
+        log.warn(
+          { jobId: job.id, type: job.type },
+          'job lost its lease to another run: its round wrote nothing'
+        )
+      }
     } catch (error) {
-      clearInterval(heartbeat)
+      heartbeat.stop()
       await this.#fail(job, error)
     }
+  }
+
+  /**
+   * Renews the job's lease, then every lease its work renews with it. A lease another run took
+   * aborts the job; so does one that could not be renewed for a whole lease length (it has lapsed,
+   * and another run may take the job any moment).
+   */
+  #heartbeat(job: ClaimedJob, controller: AbortController, renewers: Set<() => Promise<unknown>>) {
+    const { db, leaseMs, log } = this.#options
+    let renewedAt = performance.now()
+    const timer = setInterval(() => {
+      extendLease(db, job, leaseMs)
+        .then(async (kept) => {
+          if (!kept) {
+            controller.abort(new Error('lease lost: another process took the job'))
+            return
+          }
+          renewedAt = performance.now()
+          for (const renew of renewers) {
+            await renew().catch((error: unknown) =>
+              log.warn({ err: error, jobId: job.id }, 'renewing a lease held by the job failed')
+            )
+          }
+        })
+        .catch((error: unknown) => {
+          log.warn({ err: error, jobId: job.id }, 'lease renewal failed')
+          if (performance.now() - renewedAt >= leaseMs) {
+            controller.abort(new Error('lease lapsed: it could not be renewed'))
+          }
+        })
+    }, leaseMs / LEASE_RENEWALS_PER_LEASE)
+    return { stop: () => clearInterval(timer) }
   }
 
   async #fail(job: ClaimedJob, error: unknown): Promise<void> {
@@ -183,7 +231,11 @@ export class Worker {
           outcome,
           error: message
         },
-        outcome === 'retrying' ? `job failed, retrying in ${retryInMs} ms` : `job failed (${outcome})`
+        outcome === 'retrying'
+          ? `job failed, retrying in ${retryInMs} ms`
+          : outcome === 'lost'
+            ? 'job failed and had lost its lease to another run: its round wrote nothing'
+            : `job failed (${outcome})`
       )
       onFailed?.(job, outcome, error)
     } catch (failError) {

@@ -1,6 +1,7 @@
 import { chooseActivityType, createActivity, type NewActivityInput } from './activities.js'
 import { type ApiOptions, getPerson, listActivityTypes, listPersonActivities } from './api.js'
 import type { PipedriveClient } from './client.js'
+import { type CreateCoordinator, UNCOORDINATED } from './create-coordinator.js'
 import type { CreateOptions } from './create-once.js'
 import { findIndustryField, type IndustryField } from './industry.js'
 import type { Logger } from './logger.js'
@@ -22,13 +23,19 @@ const METADATA_TTL_MS = 60 * 60 * 1000
 export class PipedriveAccount {
   readonly client: PipedriveClient
   readonly #log: Logger
+  readonly #coordinator: CreateCoordinator
   readonly #labels = new SingleFlight<string, number>()
   readonly #industryField = new SingleFlight<'industry', IndustryField | undefined>(METADATA_TTL_MS)
   readonly #activityTypes = new SingleFlight<'types', ActivityType[]>(METADATA_TTL_MS)
 
-  constructor(client: PipedriveClient, logger: Logger = silentLogger) {
+  constructor(
+    client: PipedriveClient,
+    logger: Logger = silentLogger,
+    coordinator: CreateCoordinator = UNCOORDINATED
+  ) {
     this.client = client
     this.#log = logger
+    this.#coordinator = coordinator
   }
 
   /** Active user with exactly this email (the caller caches the id). */
@@ -36,10 +43,10 @@ export class PipedriveAccount {
     return findUserByEmail(this.client, email, options)
   }
 
-  /** Id of the person label (e.g. WARM_LEAD_LABEL), created once if missing; cached. */
+  /** Id of the person label (e.g. WARM_LEAD_LABEL), created once if missing (see the coordinator); cached. */
   labelId(name: string): Promise<number> {
     return this.#labels.get(name.trim().toLowerCase(), () =>
-      resolvePersonLabel(this.client, name.trim(), this.#log)
+      resolvePersonLabel(this.client, name.trim(), this.#log, this.#coordinator)
     )
   }
 

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import type { Config } from '../config.js'
 import { PipedriveAccount } from './account.js'
 import { type AttemptHook, PipedriveClient } from './client.js'
+import type { CreateCoordinator } from './create-coordinator.js'
 import { createPipedrivePool } from './dispatcher.js'
 import { type Logger, silentLogger } from './logger.js'
 import type { RateBudget } from './rate-budget.js'
@@ -22,6 +23,8 @@ export interface PipedriveConnectionOptions {
   onAttempt?: AttemptHook
   requestTimeoutMs?: number
   defaultRateLimitWaitMs?: number
+  /** Serialises creates every token shares (labels) across instances; default: none beyond each account. */
+  coordinator?: CreateCoordinator
 }
 
 /** One Pipedrive origin: the socket pool and the rate budget shared by every token's account. */
@@ -57,7 +60,7 @@ export class PipedriveConnection {
         ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
         ...(defaultRateLimitWaitMs ? { defaultRateLimitWaitMs } : {})
       })
-      account = new PipedriveAccount(client, logger ?? silentLogger)
+      account = new PipedriveAccount(client, logger ?? silentLogger, this.#options.coordinator)
       this.#accounts.set(key, account)
     }
     return account
@@ -80,7 +83,13 @@ export function createPipedriveConnection(
     | 'PIPEDRIVE_SEARCH_RATE_WINDOW_MS'
     | 'SYNC_RETRY_BASE_MS'
   >,
-  deps: { logger?: Logger; dispatcher?: Dispatcher; budget?: RateBudget; onAttempt?: AttemptHook } = {}
+  deps: {
+    logger?: Logger
+    dispatcher?: Dispatcher
+    budget?: RateBudget
+    onAttempt?: AttemptHook
+    coordinator?: CreateCoordinator
+  } = {}
 ): PipedriveConnection {
   const budget =
     deps.budget ??

@@ -1,6 +1,6 @@
 import type { ApiOptions } from './api.js'
 import type { AttemptHook, PipedriveClient } from './client.js'
-import { isAmbiguous, PipedriveAmbiguousCreateError } from './errors.js'
+import { isAmbiguous, PipedriveAmbiguousCreateError, PipedriveCreateUnconfirmedError } from './errors.js'
 
 export interface CreateOptions {
   /**
@@ -19,6 +19,12 @@ export interface CreateOnceSteps<T> {
   create: (options: ApiOptions) => Promise<T>
   /** Finds the record a lost create may have made; absent when there is no key to look by. */
   lookup: ((options: ApiOptions) => Promise<T | undefined>) | undefined
+  /**
+   * False: when the look-up finds nothing after an ambiguous attempt, fail with
+   * PipedriveCreateUnconfirmedError instead of sending the create again at once (the record may
+   * exist but not be searchable yet). Default true.
+   */
+  createAgainAfterMiss?: boolean
 }
 
 export interface CreateOnceResult<T> {
@@ -39,12 +45,16 @@ export function createOnce<T>(
   options: CreateOptions = {}
 ): Promise<CreateOnceResult<T>> {
   let mayExist = options.mayExist ?? false
+  let ambiguity: unknown
   const signal = options.signal
   return client.retrying(async () => {
     if (mayExist) {
       if (!steps.lookup) throw new PipedriveAmbiguousCreateError(steps.what)
       const found = await steps.lookup({ once: true, ...(signal ? { signal } : {}) })
       if (found !== undefined) return { value: found, created: false }
+      if (steps.createAgainAfterMiss === false) {
+        throw new PipedriveCreateUnconfirmedError(steps.what, { cause: ambiguity })
+      }
     }
     try {
       const value = await steps.create({
@@ -54,7 +64,10 @@ export function createOnce<T>(
       })
       return { value, created: true }
     } catch (error) {
-      if (isAmbiguous(error)) mayExist = true
+      if (isAmbiguous(error)) {
+        mayExist = true
+        ambiguity = error
+      }
       throw error
     }
   }, signal)

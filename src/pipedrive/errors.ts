@@ -104,6 +104,25 @@ export class PipedriveAmbiguousCreateError extends Error {
   }
 }
 
+/**
+ * A create may have reached Pipedrive, and the look-up does not show the record — perhaps not
+ * yet: Pipedrive's search lags a new record. Not sent again in this round; a later round looks again.
+ */
+export class PipedriveCreateUnconfirmedError extends Error {
+  readonly retryable = false
+  readonly ambiguous = true
+
+  /** `cause`: the failure that left the outcome unknown; its message is kept in this one's. */
+  constructor(what: string, options?: ErrorOptions) {
+    const why = options?.cause instanceof Error ? ` (${options.cause.message})` : ''
+    super(
+      `${what}: the create may have reached Pipedrive${why} and the look-up does not show it yet; looking again later`,
+      options
+    )
+    this.name = 'PipedriveCreateUnconfirmedError'
+  }
+}
+
 function describeKind(kind: NetworkFailureKind): string {
   switch (kind) {
     case 'refused':

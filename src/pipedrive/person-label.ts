@@ -6,6 +6,7 @@ import {
   updatePersonFieldV1
 } from './api.js'
 import type { PipedriveClient } from './client.js'
+import type { CreateCoordinator } from './create-coordinator.js'
 import { createOnce } from './create-once.js'
 import { PipedriveError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -32,31 +33,46 @@ function optionNamed(options: FieldOption[] | null | undefined, name: string): F
 /**
  * Id of the person label `name`, matched ignoring case so Pipedrive's default "Warm lead" is
  * reused for "Warm Lead"; created once when missing (v2 options endpoint, else the v1 field
- * update that resends every existing option — leaving one out would delete it).
- * Callers share one in-flight promise per name (see PipedriveAccount).
+ * update that resends every existing option — leaving one out would delete it). The label is the
+ * company's, whichever token asks: a missing one is created under the coordinator's lease
+ * `label:<name>` (every token and instance), after reading the labels again under it. Callers of
+ * one account share one in-flight promise per name (see PipedriveAccount).
  */
 export async function resolvePersonLabel(
   client: PipedriveClient,
   name: string,
-  log: Logger
+  log: Logger,
+  coordinator: CreateCoordinator
 ): Promise<number> {
-  const field = labelField(await listPersonFields(client))
-  if (!field) {
-    throw new PipedriveError({ method: 'GET', path: '/api/v2/personFields' }, 200, 'no person label field', {
-      retryable: false,
-      ambiguous: false
-    })
-  }
-  const existing = optionNamed(field.options, name)
+  const existing = optionNamed(requireLabelField(await listPersonFields(client)).options, name)
   if (existing) return existing.id
-  const { value } = await createOnce(client, {
-    what: `person label "${name}"`,
-    create: (options) => createLabel(client, field.field_code, name, options, log),
-    lookup: async (options) =>
-      optionNamed(labelField(await listPersonFields(client, options))?.options, name)?.id
+  return coordinator.exclusive(`label:${name.toLowerCase()}`, async (signal) => {
+    // Another token or instance may have created it while this one waited for the lease.
+    const field = requireLabelField(await listPersonFields(client, { signal }))
+    const made = optionNamed(field.options, name)
+    if (made) return made.id
+    const { value } = await createOnce(
+      client,
+      {
+        what: `person label "${name}"`,
+        create: (options) => createLabel(client, field.field_code, name, options, log),
+        lookup: async (options) =>
+          optionNamed(labelField(await listPersonFields(client, options))?.options, name)?.id
+      },
+      { signal }
+    )
+    log.info({ pipedriveToken: client.key, label: name, labelId: value }, 'created Pipedrive person label')
+    return value
   })
-  log.info({ pipedriveToken: client.key, label: name, labelId: value }, 'created Pipedrive person label')
-  return value
+}
+
+function requireLabelField(fields: Field[]): Field {
+  const field = labelField(fields)
+  if (field) return field
+  throw new PipedriveError({ method: 'GET', path: '/api/v2/personFields' }, 200, 'no person label field', {
+    retryable: false,
+    ambiguous: false
+  })
 }
 
 async function createLabel(
@@ -86,6 +102,8 @@ async function createLabel(
       'v2 label option refused, using the v1 field update'
     )
   }
+  // Read right before the PUT (and under the label's lease): the PUT replaces the whole list, so
+  // it must carry every option that exists now, not the ones of an earlier read.
   const field = (await listPersonFieldsV1(client, options)).find((candidate) => candidate.key === fieldCode)
   if (!field) {
     throw new PipedriveError(

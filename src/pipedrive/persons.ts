@@ -40,8 +40,10 @@ export async function findPersonByEmail(
 }
 
 /**
- * Creates the person unless a lost earlier create made it already (looked up by email; with no
- * email there is no key, so an ambiguous failure is not sent again).
+ * Creates the person unless a lost earlier create made it already: after an ambiguous attempt it
+ * is looked up by email, and when it is not found the create is not sent again at once (a new
+ * person is not searchable at once either: PipedriveCreateUnconfirmedError, for a later round).
+ * With no email there is no key, so an ambiguous failure is not sent again at all.
  */
 export async function createPerson(
   client: PipedriveClient,
@@ -59,6 +61,7 @@ export async function createPerson(
     client,
     {
       what: 'person',
+      createAgainAfterMiss: false,
       create: async (callOptions) => {
         const person = await createPersonCall(client, body, callOptions)
         return { id: person.id, name: person.name }

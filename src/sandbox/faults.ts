@@ -23,6 +23,16 @@ export const FaultsSchema = Type.Object({
     })
   ),
   /**
+   * Matching requests are processed at once and their answer is held back `ms`: a client that
+   * gives up or dies meanwhile made the record without learning it (a create in flight at a crash).
+   */
+  delayAnswer: Type.Optional(
+    Type.Object({
+      ms: Type.Integer({ minimum: 0 }),
+      ...Target
+    })
+  ),
+  /**
    * The next `count` matching requests lose their connection: `before` processing (nothing
    * happened) or `after` (the record was made but the answer is lost — an ambiguous create).
    */

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { SandboxUser } from './company.js'
 import type { FaultState } from './fault-state.js'
+import { matches } from './faults.js'
 import { envelopeError } from './http-error.js'
 import type { RateWindows } from './rate-windows.js'
 import type { LoggedRequest, RequestLog } from './request-log.js'
@@ -80,6 +81,10 @@ export function pipedriveHooks(app: FastifyInstance, parts: Parts) {
 
   // The record is made, then the answer is lost: the ambiguous create a client must survive.
   app.addHook('onSend', async (request, reply, payload) => {
+    const delay = faults.current.delayAnswer
+    if (delay && matches(delay, request.method, new URL(request.url, 'http://sandbox').pathname)) {
+      await sleep(delay.ms)
+    }
     if (!dropAfter.has(request)) return payload
     const entry = entries.get(request)
     if (entry) entry.fault = 'dropped-after'

@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
 import { activities, contacts, organizations } from '../db/schema.js'
+import { type JobLease, leaseHeld, requireLease } from '../jobs/job-lease.js'
 
 /**
  * The activity row as replication reads and writes it. `state` beyond the status model's values:
@@ -58,8 +59,14 @@ export async function loadReplicationSubject(
  * this activity waiting. Without the lock, a person linked between our read and our write would
  * leave the activity waiting forever. False when the person arrived meanwhile (not parked).
  */
-export async function parkUntilPerson(db: Database, activityId: string, contactId: string): Promise<boolean> {
+export async function parkUntilPerson(
+  db: Database,
+  lease: JobLease,
+  activityId: string,
+  contactId: string
+): Promise<boolean> {
   return db.transaction(async (tx) => {
+    await requireLease(tx, lease)
     const [contact] = await tx
       .select({ pipedrivePersonId: contacts.pipedrivePersonId })
       .from(contacts)
@@ -74,21 +81,31 @@ export async function parkUntilPerson(db: Database, activityId: string, contactI
   })
 }
 
-export async function markSkipped(db: Executor, activityId: string, reason: string): Promise<void> {
+export async function markSkipped(
+  db: Executor,
+  lease: JobLease,
+  activityId: string,
+  reason: string
+): Promise<void> {
   await db
     .update(activities)
     .set({ state: 'skipped', lastError: reason, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
 }
 
-/** False when the activity was replicated meanwhile (nothing may be sent then). */
-export async function markSending(db: Executor, activityId: string): Promise<boolean> {
+/**
+ * False when the activity was replicated meanwhile (nothing may be sent then); throws
+ * JobLeaseLostError when the job lost its lease (nothing may be sent either).
+ */
+export async function markSending(db: Executor, lease: JobLease, activityId: string): Promise<boolean> {
   const updated = await db
     .update(activities)
     .set({ state: SENDING_STATE, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
     .returning({ id: activities.id })
-  return updated.length > 0
+  if (updated.length > 0) return true
+  await requireLease(db, lease)
+  return false
 }
 
 /** One create call sent (CONTRACT §2: every call counts, refused connections and retries too). */
@@ -104,10 +121,12 @@ export async function recordCreateAttempt(db: Executor, activityId: string, at: 
 
 /**
  * Id, replicated flag and state in one statement. False when another run stored an id first:
- * the caller reports it (the guard keeps the first id; it never overwrites).
+ * the caller reports it (the guard keeps the first id; it never overwrites). Throws
+ * JobLeaseLostError, writing nothing, when the job lost its lease.
  */
 export async function storeReplica(
   db: Executor,
+  lease: JobLease,
   activityId: string,
   pipedriveActivityId: number,
   warning: string | null
@@ -122,9 +141,11 @@ export async function storeReplica(
       warning,
       updatedAt: sql`now()`
     })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
     .returning({ id: activities.id })
-  return updated.length > 0
+  if (updated.length > 0) return true
+  await requireLease(db, lease)
+  return false
 }
 
 /** Which of these Pipedrive activities already belong to another of our activities. */

@@ -1,4 +1,5 @@
 import { addCallback } from '../callbacks/outbox.js'
+import type { JobLease } from '../jobs/job-lease.js'
 import { PermanentJobError } from '../jobs/worker.js'
 import type { NewActivityInput } from '../pipedrive/activities.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
@@ -16,7 +17,7 @@ import {
   SENDING_STATE,
   storeReplica
 } from './activity-records.js'
-import type { SyncDeps } from './deps.js'
+import type { JobRun, SyncDeps } from './deps.js'
 import { InvalidDueAtError, pipedriveDue, pipedriveDuration } from './due-time.js'
 import { accountFor } from './owner.js'
 
@@ -60,12 +61,13 @@ export class ActivityOutcomeUnknownError extends Error {
 export async function replicateActivity(
   deps: SyncDeps,
   activityId: string,
-  signal: AbortSignal
+  run: JobRun
 ): Promise<ReplicationOutcome> {
+  const { signal, lease } = run
   let subject = await loadReplicationSubject(deps.db, activityId)
   if (!subject) return { kind: 'missing' }
   if (!hasPerson(subject)) {
-    if (await parkUntilPerson(deps.db, subject.activity.id, subject.activity.contactId)) {
+    if (await parkUntilPerson(deps.db, lease, subject.activity.id, subject.activity.contactId)) {
       return { kind: 'waiting_for_person' }
     }
     // Linked between our read and the lock: read again with the person.
@@ -85,7 +87,7 @@ export async function replicateActivity(
   const choice = await accountFor(deps, owners[0]?.email ?? '')
   if (!choice) {
     const reason = 'no Pipedrive token: the owner has none stored and PIPEDRIVE_API_TOKEN is not set'
-    await markSkipped(deps.db, activity.id, reason)
+    await markSkipped(deps.db, lease, activity.id, reason)
     return { kind: 'skipped', reason }
   }
   const { account } = choice
@@ -107,9 +109,9 @@ export async function replicateActivity(
 
   if (activity.state === SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
     const found = await findReplica(deps.db, account, activity.id, input, signal)
-    if (found !== undefined) return stored(deps, activity.id, found, false, warnings, warning)
+    if (found !== undefined) return stored(deps, lease, activity.id, found, false, warnings, warning)
   }
-  if (!(await markSending(deps.db, activity.id))) return { kind: 'already', pipedriveActivityId: null }
+  if (!(await markSending(deps.db, lease, activity.id))) return { kind: 'already', pipedriveActivityId: null }
 
   const attempts = attemptRecorder(deps, activity.id)
   let result: { id: number; created: boolean }
@@ -118,13 +120,13 @@ export async function replicateActivity(
   } finally {
     await attempts.settled()
   }
-  if (result.created) return stored(deps, activity.id, result.id, true, warnings, warning)
+  if (result.created) return stored(deps, lease, activity.id, result.id, true, warnings, warning)
 
   // The client's own look-up (after an in-line retry) matches by date only and cannot know our
   // other activities: its find is re-checked by ours before it is stored.
   const found = await findReplica(deps.db, account, activity.id, input, signal)
   if (found === undefined) throw new ActivityOutcomeUnknownError(activity.id)
-  return stored(deps, activity.id, found, false, warnings, warning)
+  return stored(deps, lease, activity.id, found, false, warnings, warning)
 }
 
 function hasPerson({ activity, contact }: ReplicationSubject): boolean {
@@ -187,6 +189,7 @@ function attemptRecorder(deps: SyncDeps, activityId: string) {
 
 async function stored(
   deps: SyncDeps,
+  lease: JobLease,
   activityId: string,
   pipedriveActivityId: number,
   created: boolean,
@@ -194,7 +197,7 @@ async function stored(
   warning: string | null
 ): Promise<ReplicationOutcome> {
   const linked = await deps.db.transaction(async (tx) => {
-    if (!(await storeReplica(tx, activityId, pipedriveActivityId, warning))) return false
+    if (!(await storeReplica(tx, lease, activityId, pipedriveActivityId, warning))) return false
     await addCallback(tx, deps.config, {
       type: 'pipedrive.activity.synced',
       data: { activityId, pipedriveActivityId }

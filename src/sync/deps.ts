@@ -1,5 +1,6 @@
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
+import type { JobLease } from '../jobs/job-lease.js'
 import type { PipedriveConnection } from '../pipedrive/connection.js'
 import type { Logger } from '../pipedrive/logger.js'
 
@@ -11,4 +12,10 @@ export interface SyncDeps {
   log: Logger
   /** Wakes the job worker after work was enqueued outside the intake. */
   notify: () => void
+}
+
+/** The job round an orchestrator runs in: it stops on `signal`, and its writes need `lease`. */
+export interface JobRun {
+  signal: AbortSignal
+  lease: JobLease
 }

@@ -1,17 +1,17 @@
 import { JOB_TYPES } from '../jobs/job-types.js'
 import type { JobHandler } from '../jobs/worker.js'
 import { replicateActivity } from './activity-replication.js'
-import type { SyncDeps } from './deps.js'
+import type { JobRun, SyncDeps } from './deps.js'
 import { toJobError } from './job-errors.js'
 import { syncWarmLead } from './warm-lead.js'
 
 function handler(
-  run: (deps: SyncDeps, entityId: string, signal: AbortSignal) => Promise<unknown>,
+  run: (deps: SyncDeps, entityId: string, job: JobRun) => Promise<unknown>,
   deps: SyncDeps
 ): JobHandler {
-  return async (job, signal) => {
+  return async (job, signal, lease) => {
     try {
-      await run(deps, job.entityId, signal)
+      await run(deps, job.entityId, { signal, lease })
     } catch (error) {
       throw toJobError(error)
     }

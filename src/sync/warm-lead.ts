@@ -1,11 +1,19 @@
 import { sql } from 'drizzle-orm'
 import { addCallback } from '../callbacks/outbox.js'
 import { rows } from '../db/database.js'
+import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
-import type { SyncDeps } from './deps.js'
-import { claimOrganization, settleOrganization } from './organization-lease.js'
+import type { JobRun, SyncDeps } from './deps.js'
 import { accountFor, pipedriveUserIdFor, type UserRow } from './owner.js'
+import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
+import {
+  type MarkerColumns,
+  markerColumns,
+  markerOf,
+  type PersonCreateMarker
+} from './person-create-marker.js'
 import { releaseWaitingActivities } from './waiting-activities.js'
+import { resolveOrganization } from './warm-lead-organization.js'
 
 export type WarmLeadOutcome =
   | { kind: 'missing' }
@@ -31,13 +39,18 @@ interface ContactRow {
   org_pipedrive_id: number | null
   /** The owner's users row, null when there is none (read here: one query fewer per sync). */
   owner_user: UserRow | null
+  /** A person create sent by an earlier round whose outcome was never stored. */
+  marker: PersonCreateMarker | null
 }
 
 async function loadContact(deps: SyncDeps, contactId: string): Promise<ContactRow | undefined> {
-  const [row] = await rows<Omit<ContactRow, 'owner_user'> & UserRow & { has_user: boolean }>(
+  const [row] = await rows<
+    Omit<ContactRow, 'owner_user' | 'marker'> & UserRow & MarkerColumns & { has_user: boolean }
+  >(
     deps.db,
     sql`select c.id, c.name, c.email, c.phone, c.warmness_score, c.owner_id, c.owner_email, c.owner_name,
                c.organization_id, c.pipedrive_person_id, c.pipedrive_org_id,
+               ${markerColumns(deps.config.SYNC_BACKOFF_BASE_MS)},
                o.name as org_name, o.industry as org_industry, o.country as org_country,
                o.pipedrive_org_id as org_pipedrive_id,
                u.email is not null as has_user, u.pipedrive_user_id, u.api_token_ciphertext,
@@ -47,29 +60,47 @@ async function loadContact(deps: SyncDeps, contactId: string): Promise<ContactRo
         where c.id = ${contactId}`
   )
   if (!row) return undefined
-  const { has_user, pipedrive_user_id, api_token_ciphertext, api_token_iv, api_token_tag, ...contact } = row
+  const {
+    has_user,
+    pipedrive_user_id,
+    api_token_ciphertext,
+    api_token_iv,
+    api_token_tag,
+    person_create_sent_at,
+    person_create_with_email,
+    person_create_recent,
+    ...contact
+  } = row
   return {
     ...contact,
-    owner_user: has_user ? { pipedrive_user_id, api_token_ciphertext, api_token_iv, api_token_tag } : null
+    owner_user: has_user ? { pipedrive_user_id, api_token_ciphertext, api_token_iv, api_token_tag } : null,
+    marker: markerOf({ person_create_sent_at, person_create_with_email, person_create_recent })
   }
 }
 
 async function setState(
   deps: SyncDeps,
+  lease: JobLease,
   contactId: string,
   state: string,
   note: string | null
 ): Promise<void> {
-  await deps.db.execute(sql`
-    update contacts set sync_state = ${state}, warning = ${note}, updated_at = now() where id = ${contactId}`)
+  const updated = await rows(
+    deps.db,
+    sql`update contacts set sync_state = ${state}, warning = ${note}, updated_at = now()
+        where id = ${contactId} and ${leaseHeld(lease)} returning id`
+  )
+  if (updated.length === 0) throw new JobLeaseLostError(lease.jobId)
 }
 
 /**
- * Linking is one transaction: the ids, the state, the activities that waited for this person and,
- * when the link is news to the CRM (not a person id it sent itself), the callback telling it.
+ * Linking is one transaction: the ids, the state, the end of any person-create mark, the
+ * activities that waited for this person and, when the link is news to the CRM (not a person id
+ * it sent itself), the callback telling it. Nothing of it is written once the job lost its lease.
  */
 async function storeLink(
   deps: SyncDeps,
+  lease: JobLease,
   contactId: string,
   personId: number,
   orgId: number | null,
@@ -77,107 +108,55 @@ async function storeLink(
   announce: boolean
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
+    const linked = await rows(
+      tx,
+      sql`update contacts set pipedrive_person_id = ${personId},
+            pipedrive_org_id = coalesce(${orgId}::bigint, pipedrive_org_id),
+            sync_state = 'synced', last_error = null, person_create_sent_at = null, updated_at = now(),
+            -- A link made before keeps the warning of the round that made it.
+            warning = case when ${announce} then ${warning} else warning end
+          where id = ${contactId} and ${leaseHeld(lease)}
+          returning id`
+    )
+    if (linked.length === 0) throw new JobLeaseLostError(lease.jobId)
     if (announce) {
       await addCallback(tx, deps.config, {
         type: 'pipedrive.person.synced',
         data: { contactId, pipedrivePersonId: personId, pipedriveOrgId: orgId }
       })
     }
-    await tx.execute(sql`
-      update contacts set pipedrive_person_id = ${personId},
-        pipedrive_org_id = coalesce(${orgId}::bigint, pipedrive_org_id),
-        sync_state = 'synced', last_error = null, updated_at = now(),
-        -- A link made before keeps the warning of the round that made it.
-        warning = case when ${announce} then ${warning} else warning end
-      where id = ${contactId}`)
     await releaseWaitingActivities(tx, contactId)
   })
   deps.notify()
 }
 
-interface ResolvedOrganization {
-  orgId: number | null
-  /**
-   * The write that stores the id (and ends the lease), still running: the caller awaits it before
-   * it creates or links the person, so a failure later in the round never creates the
-   * organization again.
-   */
-  stored: Promise<unknown>
-}
-
-const NOTHING_TO_STORE = Promise.resolve()
-
-/** Lets a write run on while the caller does other work; awaiting it later still throws. */
-function inBackground<T>(write: Promise<T>): Promise<T> {
-  write.catch(() => {})
-  return write
-}
-
 /**
- * Step 1: a known id, else the organization with exactly this name, else a new one — under the
- * organization's lease (other contacts of it may be syncing right now).
+ * The warm-lead sync: organization → owner → label → person, each remote id stored as soon as it
+ * exists. Runs inside the contact's job, so one contact is never synced twice at once.
+ *
+ * Never a second person: a person is found by exact email before one is created, and every create
+ * is marked on the contact before it is sent (`person_create_sent_at`), so a crash, an abort, a
+ * lost answer or a failed link after it is seen by the next round, which then does not create
+ * blindly. With the email the create carried, it looks the person up; a miss within the search
+ * grace (see `markerColumns`) fails the round, retried later, as search lags a new record. A
+ * create sent without an email cannot be looked up: the job stops for an operator (dead, its
+ * lastError saying what to check and how to answer).
  */
-async function resolveOrganization(
-  deps: SyncDeps,
-  account: PipedriveAccount,
-  contact: ContactRow,
-  warnings: string[],
-  signal: AbortSignal
-): Promise<ResolvedOrganization> {
-  if (contact.organization_id === null || contact.org_name === null)
-    return { orgId: null, stored: NOTHING_TO_STORE }
-  if (contact.org_pipedrive_id !== null) return { orgId: contact.org_pipedrive_id, stored: NOTHING_TO_STORE }
-  const claim = await claimOrganization(deps.db, contact.organization_id, signal)
-  if (claim.kind === 'known') {
-    const orgId = claim.pipedriveOrgId
-    const stored = deps.db.execute(
-      sql`update contacts set pipedrive_org_id = ${orgId} where id = ${contact.id}`
-    )
-    return { orgId, stored: inBackground(stored) }
-  }
-  const lease = { organizationId: contact.organization_id, token: claim.token, contactId: contact.id }
-  let orgId: number
-  try {
-    const found = await account.findOrganizationByName(contact.org_name, { signal })
-    if (found) {
-      orgId = found.id
-    } else {
-      const created = await account.createOrganization(
-        {
-          name: contact.org_name,
-          ...(contact.org_industry ? { industry: contact.org_industry } : {}),
-          ...(contact.org_country ? { country: contact.org_country } : {})
-        },
-        { signal }
-      )
-      orgId = created.id
-      warnings.push(...created.warnings)
-    }
-  } catch (error) {
-    await settleOrganization(deps.db, lease, null)
-    throw error
-  }
-  return { orgId, stored: inBackground(settleOrganization(deps.db, lease, orgId)) }
-}
-
-/**
- * Feature 1 (CONTRACT §2): organization → owner → label → person, each remote id stored as soon
- * as it exists. Runs inside the contact's job, so one contact is never synced twice at once. A
- * person is found by exact email before one is created; a contact without email cannot be looked
- * up, and duplicates are then ruled out by the stored mapping (checked first, every round) and the
- * per-contact serialisation — and a create whose outcome is unknown is not repeated (the job dies
- * for an operator to check).
- */
-export async function syncWarmLead(
-  deps: SyncDeps,
-  contactId: string,
-  signal: AbortSignal
-): Promise<WarmLeadOutcome> {
+export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRun): Promise<WarmLeadOutcome> {
+  const { lease } = run
   const contact = await loadContact(deps, contactId)
   if (!contact) return { kind: 'missing' }
   if (contact.pipedrive_person_id !== null) {
     // Known person (given by the CRM or linked before): nothing is written to Pipedrive.
-    await storeLink(deps, contact.id, contact.pipedrive_person_id, contact.org_pipedrive_id, null, false)
+    await storeLink(
+      deps,
+      lease,
+      contact.id,
+      contact.pipedrive_person_id,
+      contact.org_pipedrive_id,
+      null,
+      false
+    )
     return {
       kind: 'synced',
       personId: contact.pipedrive_person_id,
@@ -185,20 +164,37 @@ export async function syncWarmLead(
       warnings: []
     }
   }
+  // Before anything else: a create that no email can find again is settled by an operator only.
+  if (contact.marker && (!contact.marker.withEmail || contact.email === null)) {
+    throw operatorDecisionNeeded(contact.id, lease.jobId)
+  }
   if (contact.warmness_score < deps.config.WARM_LEAD_THRESHOLD) {
-    await setState(deps, contact.id, 'not_warm', null)
+    await setState(deps, lease, contact.id, 'not_warm', null)
     return { kind: 'not_warm' }
   }
   const choice = await accountFor(deps, contact.owner_email, contact.owner_user)
   if (!choice) {
     const reason = `no Pipedrive token for owner ${contact.owner_email}: set PIPEDRIVE_API_TOKEN or the owner's token with setup-user`
-    await setState(deps, contact.id, 'skipped', reason)
+    await setState(deps, lease, contact.id, 'skipped', reason)
     return { kind: 'skipped', reason }
   }
   const { account, ownerUserId } = choice
   const warnings: string[] = []
 
-  const { orgId, stored } = await resolveOrganization(deps, account, contact, warnings, signal)
+  const { orgId, stored } = await resolveOrganization(
+    deps,
+    account,
+    {
+      contactId: contact.id,
+      organizationId: contact.organization_id,
+      name: contact.org_name,
+      industry: contact.org_industry,
+      country: contact.org_country,
+      pipedriveOrgId: contact.org_pipedrive_id
+    },
+    warnings,
+    run
+  )
   // The organization's id is written while the owner, the label and the person are looked up;
   // it is stored before the person is created or linked.
   let owner: Awaited<ReturnType<typeof pipedriveUserIdFor>>
@@ -214,10 +210,12 @@ export async function syncWarmLead(
         name: contact.owner_name,
         pipedriveUserId: ownerUserId
       },
-      signal
+      run.signal
     )
     labelId = await account.labelId(deps.config.WARM_LEAD_LABEL)
-    existing = contact.email ? await account.findPersonByEmail(contact.email, { signal }) : undefined
+    existing = contact.email
+      ? await account.findPersonByEmail(contact.email, { signal: run.signal })
+      : undefined
   } finally {
     await stored
   }
@@ -225,25 +223,54 @@ export async function syncWarmLead(
 
   let personId: number | undefined
   if (existing) {
-    // Someone else's person: link it and add our label, leaving its owner, org and data alone.
-    await account.addLabelToPerson(existing.id, labelId, { signal })
+    // Someone else's person, or ours from a round whose link was lost: link it and add our
+    // label, leaving its owner, org and data alone.
+    await account.addLabelToPerson(existing.id, labelId, { signal: run.signal })
     personId = existing.id
-  }
-  if (personId === undefined) {
-    const created = await account.createPerson(
+  } else {
+    personId = await createPersonOnce(
+      deps,
+      account,
       {
-        name: contact.name,
-        ...(contact.email ? { email: contact.email } : {}),
-        ...(contact.phone ? { phone: contact.phone } : {}),
-        ...(owner.userId !== null ? { ownerId: owner.userId } : {}),
-        ...(orgId !== null ? { orgId } : {}),
-        labelIds: [labelId]
+        contactId: contact.id,
+        email: contact.email,
+        marker: contact.marker,
+        input: {
+          name: contact.name,
+          ...(contact.email ? { email: contact.email } : {}),
+          ...(contact.phone ? { phone: contact.phone } : {}),
+          ...(owner.userId !== null ? { ownerId: owner.userId } : {}),
+          ...(orgId !== null ? { orgId } : {}),
+          labelIds: [labelId]
+        }
       },
-      { signal }
+      run
     )
-    personId = created.id
+    // The CRM sent a person id meanwhile: link that one, as a round starting now would.
+    if (personId === undefined) return syncWarmLead(deps, contactId, run)
   }
   for (const warning of warnings) deps.log.warn({ contactId: contact.id }, warning)
-  await storeLink(deps, contact.id, personId, orgId, warnings.length > 0 ? warnings.join('; ') : null, true)
+  try {
+    await storeLink(
+      deps,
+      lease,
+      contact.id,
+      personId,
+      orgId,
+      warnings.length > 0 ? warnings.join('; ') : null,
+      true
+    )
+  } catch (error) {
+    if (!existing) {
+      // The person exists in Pipedrive and the contact does not know it: its mark makes the next
+      // round look it up (or stop for an operator, without an email). Its id helps whoever checks.
+      // The error's text is not logged here: a database error carries the statement's values.
+      deps.log.error(
+        { contactId: contact.id, pipedrivePersonId: personId },
+        'person created in Pipedrive but its link was not stored'
+      )
+    }
+    throw error
+  }
   return { kind: 'synced', personId, orgId, warnings }
 }

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { pino } from 'pino'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
+import { leaseHeld } from '../../src/jobs/job-lease.js'
 import { backoffDelay, type ClaimedJob, claimJobs, completeJob, enqueue } from '../../src/jobs/queue.js'
 import { type JobHandler, PermanentJobError, Worker, type WorkerOptions } from '../../src/jobs/worker.js'
 import { eventually, testDatabase, uid } from '../helper.js'
@@ -287,4 +288,79 @@ t.test('stop() finishes in-flight work and claims nothing more', async (t) => {
   w.notify()
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal((await jobRow(type, second))?.state, 'pending', 'nothing claimed after stop')
+})
+
+/** A logger whose lines the test reads. */
+function capturingLog() {
+  const lines: Array<{ msg: string; jobId?: string }> = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  return { logger, lines }
+}
+
+t.test('a job whose lease was taken over mid-run writes nothing and says so in the log', async (t) => {
+  await db.execute(sql`create table if not exists lease_probe (job_id text not null)`)
+  const type = uid('takeover')
+  const entityId = uid('e')
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let started: ClaimedJob | undefined
+  let wrote: number | undefined
+  const { logger, lines } = capturingLog()
+  const w = worker(
+    t,
+    {
+      [type]: async (job) => {
+        started = job
+        await gate
+        // A final write of the round, fenced by the job's claim.
+        const inserted = await rows(
+          db,
+          sql`insert into lease_probe (job_id) select ${job.id} where ${leaseHeld({ jobId: job.id, lockToken: job.lockToken })}
+              returning job_id`
+        )
+        wrote = inserted.length
+      }
+    },
+    { log: logger }
+  )
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.start()
+  const job = await eventually(async () => started)
+  // Another run took the job over (its lease had lapsed): a new lock token.
+  await db.execute(sql`update jobs set lock_token = gen_random_uuid() where id = ${job.id}::bigint`)
+  release()
+  await eventually(async () => lines.some((line) => line.jobId === job.id && /lost its lease/.test(line.msg)))
+  t.equal(wrote, 0, 'the fenced write stored nothing')
+  const probes = await rows(db, sql`select 1 from lease_probe where job_id = ${job.id}`)
+  t.equal(probes.length, 0)
+  t.equal((await jobRow(type, entityId))?.state, 'running', 'not completed by the run that lost it')
+})
+
+t.test('the work renews its own leases with the job heartbeat, until it stops them', async (t) => {
+  const type = uid('renew')
+  const entityId = uid('e')
+  let renewals = 0
+  let renewalsWhenStopped = 0
+  const w = worker(
+    t,
+    {
+      [type]: async (_job, _signal, lease) => {
+        const stop = lease.renewWithJob(async () => {
+          renewals++
+        })
+        await new Promise((resolve) => setTimeout(resolve, 700))
+        stop()
+        renewalsWhenStopped = renewals
+        await new Promise((resolve) => setTimeout(resolve, 400))
+      }
+    },
+    { leaseMs: 300 }
+  )
+  await enqueue(db, { type, entityId, serialKey: entityId })
+  w.start()
+  await eventually(async () => (await jobRow(type, entityId))?.state === 'done', 10_000)
+  t.ok(renewalsWhenStopped >= 3, `renewed every 100 ms while the work ran: ${renewalsWhenStopped}`)
+  t.equal(renewals, renewalsWhenStopped, 'no renewal after it was stopped')
 })

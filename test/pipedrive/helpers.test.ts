@@ -1,7 +1,7 @@
 import t from 'tap'
 import { PipedriveAccount } from '../../src/pipedrive/account.js'
 import type { AttemptInfo } from '../../src/pipedrive/client.js'
-import { PipedriveAmbiguousCreateError } from '../../src/pipedrive/errors.js'
+import { PipedriveAmbiguousCreateError, PipedriveCreateUnconfirmedError } from '../../src/pipedrive/errors.js'
 import { fail, mockPipedrive, ok, sentBody } from './mock-pipedrive.js'
 
 const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
@@ -233,15 +233,21 @@ t.test('create person: exact body; refused connections are retried and counted',
   t.same(sentBody(setup, 1), body)
 })
 
-t.test('create person: ambiguous failure, look-up finds nothing, created once more', async (t) => {
+t.test('create person: ambiguous failure, look-up finds nothing: not sent again at once', async (t) => {
   const setup = mockPipedrive()
   setup.pool.intercept({ path: '/api/v2/persons', method: 'POST' }).reply(502, 'Bad Gateway')
   setup.pool
     .intercept({ path: '/api/v2/persons/search?term=ada%40x.y&fields=email&exact_match=true', method: 'GET' })
     .reply(200, ok({ items: [] }))
-  setup.pool.intercept({ path: '/api/v2/persons', method: 'POST' }).reply(200, ok({ id: 5, name: 'Ada' }))
   const account = new PipedriveAccount(setup.client)
-  t.same(await account.createPerson({ name: 'Ada', email: 'ada@x.y' }), { id: 5, name: 'Ada', created: true })
+  // A person just made may not be searchable yet: a later round looks again before creating.
+  const error = await account.createPerson({ name: 'Ada', email: 'ada@x.y' }).catch((e: unknown) => e)
+  t.type(error, PipedriveCreateUnconfirmedError)
+  t.match((error as Error).message, /answered 502/, 'says what left the outcome unknown')
+  t.same(
+    setup.attempts.map((a) => a.endpoint),
+    ['persons.create', 'persons.search']
+  )
   setup.agent.assertNoPendingInterceptors()
 })
 

@@ -30,7 +30,8 @@ t.test('the default "Warm lead" is reused for "Warm Lead" (no create)', async (t
 
 t.test('created once under 20 concurrent callers', async (t) => {
   const setup = mockPipedrive()
-  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels))
+  // Read, then read again under the label's lease before creating.
+  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels)).times(2)
   setup.pool
     .intercept({
       path: '/api/v2/personFields/label_ids/options',
@@ -43,14 +44,14 @@ t.test('created once under 20 concurrent callers', async (t) => {
   t.same(new Set(ids), new Set([42]))
   t.same(
     setup.attempts.map((a) => a.endpoint),
-    ['personFields.list', 'personFields.addOptions']
+    ['personFields.list', 'personFields.list', 'personFields.addOptions']
   )
   setup.agent.assertNoPendingInterceptors()
 })
 
 t.test('v2 refused: the v1 update keeps every existing option', async (t) => {
   const setup = mockPipedrive()
-  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels))
+  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels)).times(2)
   setup.pool
     .intercept({ path: '/api/v2/personFields/label_ids/options', method: 'POST' })
     .reply(400, fail('Options of this system field cannot be changed'))
@@ -76,7 +77,7 @@ t.test('v2 refused: the v1 update keeps every existing option', async (t) => {
     )
   const account = new PipedriveAccount(setup.client)
   t.equal(await account.labelId('Warm Lead'), 77)
-  t.same(sentBody(setup, 3), expected, 'every existing option with its id, then the new one')
+  t.same(sentBody(setup, 4), expected, 'every existing option with its id, then the new one')
   setup.agent.assertNoPendingInterceptors()
 })
 
@@ -93,7 +94,7 @@ t.test('a failed look-up is not cached: the next caller tries again', async (t) 
 
 t.test('an ambiguous option create looks before creating again', async (t) => {
   const setup = mockPipedrive()
-  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels))
+  setup.pool.intercept({ path: FIELDS_PATH, method: 'GET' }).reply(200, fieldsWith(labels)).times(2)
   setup.pool
     .intercept({ path: '/api/v2/personFields/label_ids/options', method: 'POST' })
     .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))

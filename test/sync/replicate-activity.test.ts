@@ -3,16 +3,19 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { encryptToken } from '../../src/crypto/token-cipher.js'
 import { rows } from '../../src/db/database.js'
+import { JobLeaseLostError } from '../../src/jobs/job-lease.js'
 import { PermanentJobError } from '../../src/jobs/worker.js'
 import { PipedriveError } from '../../src/pipedrive/errors.js'
 import { parkUntilPerson } from '../../src/sync/activity-records.js'
 import { ActivityOutcomeUnknownError, replicateActivity } from '../../src/sync/activity-replication.js'
 import type { SyncDeps } from '../../src/sync/deps.js'
+import { heldLease, takeOver } from '../held-lease.js'
 import {
   activityEvent,
   activityStatus,
   build,
   contactEvent,
+  eventually,
   postWebhook,
   sandboxConfig,
   seedSandbox,
@@ -39,6 +42,8 @@ const deps: SyncDeps = {
   notify: () => {}
 }
 const signal = new AbortController().signal
+const lease = await heldLease(app.db)
+const run = { signal, lease }
 const status = (id: string) => activityStatus(app, id)
 
 const seed = <T>(path: string, body: unknown) => seedSandbox<T>(sandbox, path, body)
@@ -60,13 +65,13 @@ t.afterEach(async () => sandbox.faults.clear())
 
 t.test('an unknown activity is nothing to do', async (t) => {
   const from = sandbox.requests.length
-  t.same(await replicateActivity(deps, 'no-such-activity', signal), { kind: 'missing' })
+  t.same(await replicateActivity(deps, 'no-such-activity', run), { kind: 'missing' })
   t.same(callsSince(from), [])
 })
 
 t.test('a type the account lacks falls back to task, with the reason in the status', async (t) => {
   const { id, personId } = await linkedActivity({ type: 'EMAIL', subject: 'Proposal sent' })
-  const outcome = await replicateActivity(deps, id, signal)
+  const outcome = await replicateActivity(deps, id, run)
   const warning = 'activity type "email" does not exist in Pipedrive; used "task"'
   t.match(outcome, { kind: 'synced', created: true, warnings: [warning] })
   t.match(
@@ -80,7 +85,7 @@ t.test('no token for the owner and no company token: skipped with the reason, no
   const { id } = await linkedActivity()
   const from = sandbox.requests.length
   const tokenless: SyncDeps = { ...deps, config: { ...deps.config, PIPEDRIVE_API_TOKEN: undefined } }
-  const outcome = await replicateActivity(tokenless, id, signal)
+  const outcome = await replicateActivity(tokenless, id, run)
   t.match(outcome, { kind: 'skipped', reason: /no Pipedrive token/ })
   t.same(callsSince(from), [])
   t.same(await status(id), {
@@ -101,7 +106,7 @@ t.test("the owner's own token is used when stored", async (t) => {
       api_token_iv = excluded.api_token_iv, api_token_tag = excluded.api_token_tag`)
   const { id } = await linkedActivity({ owner: { id: 'u_2', email: 'sales@crm.example' } })
   const from = sandbox.requests.length
-  t.match(await replicateActivity(deps, id, signal), { kind: 'synced' })
+  t.match(await replicateActivity(deps, id, run), { kind: 'synced' })
   const create = sandbox.requests.slice(from).find((r) => r.method === 'POST')
   t.equal(create?.userId, 1002, "sent with Sam's token")
   t.match(create?.body, { owner_id: 1002 })
@@ -109,9 +114,9 @@ t.test("the owner's own token is used when stored", async (t) => {
 
 t.test('an activity already replicated is never sent again', async (t) => {
   const { id } = await linkedActivity()
-  const first = await replicateActivity(deps, id, signal)
+  const first = await replicateActivity(deps, id, run)
   const from = sandbox.requests.length
-  const second = await replicateActivity(deps, id, signal)
+  const second = await replicateActivity(deps, id, run)
   t.same(second, {
     kind: 'already',
     pipedriveActivityId: first.kind === 'synced' ? first.pipedriveActivityId : -1
@@ -130,7 +135,7 @@ t.test('after a crash mid-create (state sending), the record Pipedrive made is a
   })
   await setActivity(id, sql`state = 'sending'`)
   const from = sandbox.requests.length
-  t.match(await replicateActivity(deps, id, signal), {
+  t.match(await replicateActivity(deps, id, run), {
     kind: 'synced',
     pipedriveActivityId: made.id,
     created: false
@@ -152,7 +157,7 @@ t.test('a look-alike at another time, or owned by another activity, is not adopt
   await setActivity(sibling.data.id, sql`pipedrive_activity_id = ${owned.id}, replicated_to_pipedrive = true`)
   await setActivity(id, sql`state = 'sending'`)
 
-  const outcome = await replicateActivity(deps, id, signal)
+  const outcome = await replicateActivity(deps, id, run)
   t.match(outcome, { kind: 'synced', created: true })
   const twins = sandbox.store.activities.filter((a) => a.person_id === personId && a.due_time === '10:00')
   t.equal(twins.length, 2, 'its own activity beside the sibling’s')
@@ -172,12 +177,12 @@ t.test('outcome unknown and nothing of ours to find: the round fails, the next o
   // The create is cut before Pipedrive processes it; the client's look-up then sees the sibling's.
   sandbox.faults.set({ dropNext: { count: 1, when: 'before', method: 'POST', path: '/api/v2/activities' } })
 
-  await t.rejects(replicateActivity(deps, id, signal), ActivityOutcomeUnknownError)
+  await t.rejects(replicateActivity(deps, id, run), ActivityOutcomeUnknownError)
   t.match(await status(id), { synced: false, state: 'pending', syncAttempts: 1 })
   const [row] = await rows<{ state: string }>(app.db, sql`select state from activities where id = ${id}`)
   t.equal(row?.state, 'sending', 'the next round will look first')
 
-  const outcome = await replicateActivity(deps, id, signal)
+  const outcome = await replicateActivity(deps, id, run)
   t.match(outcome, { kind: 'synced', created: true })
   t.not(outcome.kind === 'synced' && outcome.pipedriveActivityId, owned.id)
   t.equal(sandbox.store.activities.filter((a) => a.person_id === personId).length, 2)
@@ -189,7 +194,7 @@ t.test('a failed look-up is never taken for "not there"', async (t) => {
   await setActivity(id, sql`state = 'sending', pipedrive_sync_attempts = 1`)
   sandbox.faults.set({ failNext: { count: 4, status: 500, method: 'GET', path: '/api/v2/activities' } })
   const from = sandbox.requests.length
-  await t.rejects(replicateActivity(deps, id, signal), PipedriveError)
+  await t.rejects(replicateActivity(deps, id, run), PipedriveError)
   t.notOk(callsSince(from).includes('POST /api/v2/activities'), 'no create sent')
 })
 
@@ -197,7 +202,7 @@ t.test('a stored dueAt that cannot be read fails the job at once, nothing sent',
   const { id } = await linkedActivity()
   await setActivity(id, sql`due_at = '2026-11-26T15:30:00'`)
   const from = sandbox.requests.length
-  await t.rejects(replicateActivity(deps, id, signal), PermanentJobError)
+  await t.rejects(replicateActivity(deps, id, run), PermanentJobError)
   t.notOk(callsSince(from).includes('POST /api/v2/activities'))
 })
 
@@ -206,7 +211,7 @@ t.test('an activity whose contact was never sent: payload person, company token,
   const event = activityEvent({ contactId: uid('c'), pipedrivePersonId: personId, owner: null })
   await postWebhook(app, event)
   const from = sandbox.requests.length
-  t.match(await replicateActivity(deps, event.data.id, signal), { kind: 'synced', warnings: [] })
+  t.match(await replicateActivity(deps, event.data.id, run), { kind: 'synced', warnings: [] })
   const create = sandbox.requests.slice(from).find((r) => r.method === 'POST')
   t.equal(create?.userId, 1001, 'company token')
   t.notOk((create?.body as Record<string, unknown> | undefined)?.owner_id)
@@ -218,14 +223,30 @@ t.test('no person yet: parked; a person linked before the park is seen under the
   const event = activityEvent({ contactId: contact.data.id })
   await postWebhook(app, event)
   const from = sandbox.requests.length
-  t.same(await replicateActivity(deps, event.data.id, signal), { kind: 'waiting_for_person' })
+  t.same(await replicateActivity(deps, event.data.id, run), { kind: 'waiting_for_person' })
   t.same(callsSince(from), [], 'no Pipedrive call')
   t.match(await status(event.data.id), { state: 'waiting_for_person' })
 
   await app.db.execute(sql`update contacts set pipedrive_person_id = 999999 where id = ${contact.data.id}`)
   t.equal(
-    await parkUntilPerson(app.db, event.data.id, contact.data.id),
+    await parkUntilPerson(app.db, lease, event.data.id, contact.data.id),
     false,
     'not parked: the person is there'
   )
+})
+
+t.test('a round whose lease was taken over while its create was in flight stores nothing', async (t) => {
+  const { id } = await linkedActivity({ subject: uid('Taken over') })
+  const lost = { signal, lease: await heldLease(app.db) }
+  sandbox.faults.set({ delayAnswer: { ms: 300, method: 'POST', path: '/api/v2/activities' } })
+  const from = sandbox.requests.length
+  const replicating = replicateActivity(deps, id, lost)
+  await eventually(async () => callsSince(from).includes('POST /api/v2/activities'))
+  await takeOver(app.db, lost.lease)
+  await t.rejects(replicating, JobLeaseLostError)
+  const [row] = await rows<{ replicated: boolean; pipedrive_activity_id: number | null }>(
+    app.db,
+    sql`select replicated_to_pipedrive as replicated, pipedrive_activity_id from activities where id = ${id}`
+  )
+  t.same(row, { replicated: false, pipedrive_activity_id: null }, 'the activity id is not stored')
 })

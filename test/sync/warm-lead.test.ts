@@ -137,16 +137,30 @@ t.test('calls per record: new org ≤ 4, known org ≤ 2 once user and label are
     await postWebhook(app, newOrg)
     await settled(newOrg.data.id)
   })
+  const made = await status(newOrg.data.id)
+  t.equal(made.state, 'synced', 'the contact with a new organization is synced')
   t.ok(newOrgCalls.length <= 4, `new organization: ${newOrgCalls.join(', ')}`)
+  t.ok(
+    newOrgCalls.includes('POST /api/v2/organizations') && newOrgCalls.includes('POST /api/v2/persons'),
+    `organization and person created: ${newOrgCalls.join(', ')}`
+  )
+  const orgId = Number(made.pipedriveOrgId)
+  t.ok(orgsNamed(newOrg.data.organization.name)[0]?.id === orgId, 'its organization id is the one created')
+
   const knownOrg = contactEvent({
     email: `${uid('k')}@example.com`,
-    organization: { id: uid('o'), name: 'Whatever', pipedriveOrgId: Number(newOrgCalls.length > 0 ? 1 : 1) }
+    organization: { id: uid('o'), name: 'Whatever', pipedriveOrgId: orgId }
   })
   const knownOrgCalls = await callsDuring(async () => {
     await postWebhook(app, knownOrg)
     await settled(knownOrg.data.id)
   })
+  const linked = await status(knownOrg.data.id)
+  t.equal(linked.state, 'synced', 'the contact with a known organization is synced')
+  t.equal(linked.pipedriveOrgId, String(orgId))
+  t.equal(personsWithEmail(knownOrg.data.email)[0]?.org_id, orgId, 'its person is in that organization')
   t.ok(knownOrgCalls.length <= 2, `known organization: ${knownOrgCalls.join(', ')}`)
+  t.ok(knownOrgCalls.includes('POST /api/v2/persons'), `the person is created: ${knownOrgCalls.join(', ')}`)
   t.notOk(
     knownOrgCalls.some((c) => c.includes('/organizations')),
     'a known organization id is used as it is'
@@ -180,8 +194,11 @@ t.test('an owner without an active Pipedrive user: created without owner, with a
 t.test('a failure after the organization: the retry reuses it, one person in the end', async (t) => {
   const email = `${uid('retry')}@example.com`
   const orgName = uid('Retry Org')
-  // 1 + 3 in-line retries: the whole first round fails after the organization was created.
-  sandbox.faults.set({ failNext: { count: 4, status: 503, method: 'POST', path: '/api/v2/persons' } })
+  // 1 + 3 in-line retries: the whole first round fails after the organization was created. A 429
+  // is refused before processing: no person can exist, so the next round creates at once.
+  sandbox.faults.set({
+    failNext: { count: 4, status: 429, retryAfterSeconds: 0, method: 'POST', path: '/api/v2/persons' }
+  })
   t.teardown(() => sandbox.faults.clear())
   const event = contactEvent({ email, organization: { id: uid('o'), name: orgName } })
   const calls = await callsDuring(async () => {

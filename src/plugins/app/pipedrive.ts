@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { NamedLeases } from '../../db/named-leases.js'
 import { createPipedriveConnection, type PipedriveConnection } from '../../pipedrive/connection.js'
 import { PipedriveReachability } from '../../pipedrive/reachability.js'
 import { SharedRateBudget } from '../../pipedrive/shared-rate-budget.js'
@@ -27,6 +28,8 @@ export default fp(
     const connection = createPipedriveConnection(config, {
       logger,
       budget,
+      // A label is the company's: every token and instance creates a missing one under one lease.
+      coordinator: new NamedLeases(app.db),
       onAttempt: (attempt) => {
         app.metrics.pipedriveAttempt(attempt)
         reachability.observe(attempt)

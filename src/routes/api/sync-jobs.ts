@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BadCursorError, listFailures, retryDeadJobs, retryJob } from '../../jobs/failures.js'
 import { ApiFailure, FailuresPage, FailuresQuery, JobParams, Queued } from '../../schemas/operator-api.js'
+import { acceptUnknownPersonCreate } from '../../sync/person-create-marker.js'
 
 /** Failed work an operator can see and replay (issue 7; documented in the README's operator API). */
 const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -37,7 +38,7 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { jobId } = request.params
-      const outcome = await retryJob(app.db, jobId)
+      const outcome = await retryJob(app.db, jobId, acceptUnknownPersonCreate)
       if (outcome === 'not_found')
         return reply.code(404).send({ success: false, error: `unknown job ${jobId}` })
       if (outcome === 'not_failed') {

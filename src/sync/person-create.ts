@@ -1,0 +1,94 @@
+import { PermanentJobError } from '../jobs/worker.js'
+import type { PipedriveAccount } from '../pipedrive/account.js'
+import type { AttemptInfo } from '../pipedrive/client.js'
+import { PipedriveAmbiguousCreateError, PipedriveError, PipedriveNetworkError } from '../pipedrive/errors.js'
+import type { NewPersonInput } from '../pipedrive/persons.js'
+import type { JobRun, SyncDeps } from './deps.js'
+import {
+  clearPersonCreateSent,
+  markPersonCreateSent,
+  type PersonCreateMarker
+} from './person-create-marker.js'
+
+/**
+ * A create was sent within the search grace (see `markerColumns`) and the person's email does not find it:
+ * it may exist without being searchable yet. Retryable: a later round looks again.
+ */
+export class PersonOutcomeUnknownError extends Error {
+  constructor(contactId: string) {
+    super(`contact ${contactId}: a person create may have reached Pipedrive; looking again before creating`)
+    this.name = 'PersonOutcomeUnknownError'
+  }
+}
+
+/**
+ * A create sent without an email may have made a person that nothing can find again: an operator
+ * decides. The message says how (it becomes the dead job's lastError).
+ */
+export function operatorDecisionNeeded(contactId: string, jobId: string): PermanentJobError {
+  return new PermanentJobError(
+    `contact ${contactId}: a person create was sent to Pipedrive without an email and its outcome is ` +
+      'unknown (the answer was lost or the process stopped), so the person cannot be looked up. Check ' +
+      'Pipedrive: if the person exists, send its id as pipedrivePersonId in a contact.updated event; ' +
+      `if not, replay this job (POST /api/sync/jobs/${jobId}/retry) to create it.`
+  )
+}
+
+export interface PersonToCreate {
+  contactId: string
+  email: string | null
+  /** The marker as the round read it at its start (null: no create sent before). */
+  marker: PersonCreateMarker | null
+  input: NewPersonInput
+}
+
+/**
+ * Creates the person once the round knows none exists by email (or there is no email). The create
+ * is marked before it is sent; the mark goes only when the create certainly made nothing, or with
+ * the link (storeLink). Undefined when a person id arrived meanwhile (nothing was created).
+ */
+export async function createPersonOnce(
+  deps: SyncDeps,
+  account: PipedriveAccount,
+  person: PersonToCreate,
+  run: JobRun
+): Promise<number | undefined> {
+  const { contactId, email, marker } = person
+  // A mark seen here is one of a create that carried the email (the others stop the round at its start).
+  if (marker?.recent) throw new PersonOutcomeUnknownError(contactId)
+  if ((await markPersonCreateSent(deps.db, run.lease, contactId, email !== null)) === 'linked')
+    return undefined
+  const sent = sendTracker()
+  try {
+    return (await account.createPerson(person.input, { signal: run.signal, onAttempt: sent.record })).id
+  } catch (error) {
+    if (!sent.mayHaveCreated) {
+      await clearPersonCreateSent(deps.db, run.lease, contactId).catch((clearError: unknown) =>
+        deps.log.warn({ contactId, err: (clearError as Error).message }, 'person create mark not cleared')
+      )
+    }
+    if (error instanceof PipedriveAmbiguousCreateError)
+      throw operatorDecisionNeeded(contactId, run.lease.jobId)
+    throw error
+  }
+}
+
+/**
+ * Whether any create request sent may have made the person: all but answers refused before
+ * processing (4xx, 429) and connections that never left. A call aborted mid-flight counts as sent.
+ */
+function sendTracker() {
+  let mayHaveCreated = false
+  return {
+    record(info: AttemptInfo) {
+      const error = info.error
+      const refused =
+        (error instanceof PipedriveError && !error.ambiguous) ||
+        (error instanceof PipedriveNetworkError && !error.sent)
+      if (!refused) mayHaveCreated = true
+    },
+    get mayHaveCreated() {
+      return mayHaveCreated
+    }
+  }
+}
