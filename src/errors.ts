@@ -1,5 +1,12 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  databaseErrorSummary,
+  isDatabaseError,
+  isDatabaseUnavailable,
+  isRefusedValue,
+  sqlState
+} from './db/database-errors.js'
 import { OperatorAuthError } from './routes/api/operator-auth.js'
 import { WebhookPayloadError } from './webhooks/parse-event.js'
 import { WebhookVerificationError } from './webhooks/verify.js'
@@ -8,15 +15,30 @@ import { WebhookVerificationError } from './webhooks/verify.js'
 export function statusFor(error: FastifyError | Error): number {
   if (error instanceof WebhookVerificationError || error instanceof OperatorAuthError) return 401
   if (error instanceof WebhookPayloadError) return 400
+  // Validation refuses what the database cannot store; a value that still gets through is the
+  // request's, and retrying it cannot help.
+  if (isRefusedValue(error)) return 400
+  if (isDatabaseUnavailable(error)) return 503
   const status = (error as FastifyError).statusCode
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500
+}
+
+/** What the caller is told: a database error's text holds the query and its values. */
+function messageFor(error: FastifyError, statusCode: number): string {
+  if (isDatabaseError(error)) {
+    if (statusCode === 400)
+      return `a value in the request cannot be stored (database error ${sqlState(error)})`
+    return statusCode === 503 ? databaseErrorSummary(error) : 'Internal Server Error'
+  }
+  return statusCode >= 500 ? 'Internal Server Error' : error.message
 }
 
 /** `{ statusCode, error, message }`; 5xx answers never carry internals, 4xx messages are for the caller. */
 export function sendHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const statusCode = statusFor(error)
-  if (statusCode >= 500) request.log.error({ err: error }, 'request failed')
-  const message = statusCode >= 500 ? 'Internal Server Error' : error.message
+  // A refused value means validation missed something the database cannot store: worth a look.
+  if (statusCode >= 500 || isDatabaseError(error)) request.log.error({ err: error }, 'request failed')
+  const message = messageFor(error, statusCode)
   return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
 }
 
@@ -25,8 +47,10 @@ export function sendHttpError(error: FastifyError, request: FastifyRequest, repl
  * (CONTRACT §3); authentication and rate-limit answers keep the standard shape.
  */
 export function sendOperatorError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (statusFor(error) === 400) {
-    return reply.code(400).send({ success: false, error: error.message })
+  const statusCode = statusFor(error)
+  if (statusCode === 400) {
+    if (isDatabaseError(error)) request.log.error({ err: error }, 'request failed')
+    return reply.code(400).send({ success: false, error: messageFor(error, statusCode) })
   }
   return sendHttpError(error, request, reply)
 }
