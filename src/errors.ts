@@ -28,7 +28,7 @@ function messageFor(error: FastifyError, statusCode: number): string {
   if (isDatabaseError(error)) {
     if (statusCode === 400)
       return `a value in the request cannot be stored (database error ${sqlState(error)})`
-    return statusCode === 503 ? databaseErrorSummary(error) : 'Internal Server Error'
+    return isDatabaseUnavailable(error) ? databaseErrorSummary(error) : 'Internal Server Error'
   }
   return statusCode >= 500 ? 'Internal Server Error' : error.message
 }
