@@ -1,56 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { signedHeaders } from '../harness/signed-client.js'
 import { sign } from '../src/webhooks/verify.js'
-import { activityEvent, contactEvent } from './events.js'
+import { type FuzzCase, freshId, json, now, post, signed, validEvent } from './fuzz-request.js'
 import { pick, type Random, randomInt } from './prng.js'
+import { unstorableInput } from './unstorable-cases.js'
 
-/** One forged or malformed request and the answer the contract gives it (CONTRACT §1). */
-export interface FuzzCase {
-  kind: string
-  method: string
-  path: string
-  headers: Record<string, string>
-  body: Buffer | undefined
-  /** The contract's status for it; undefined: any 4xx. */
-  expect: number | undefined
-}
+export type { FuzzCase } from './fuzz-request.js'
 
-const WEBHOOK_PATH = '/webhooks/crm'
 const MAX_BODY_BYTES = 1024 * 1024
 const TOLERANCE_SECONDS = 300
 const MAX_WEBHOOK_ID = 256
 const OTHER_KEY = randomBytes(32)
-
-let counter = 0
-const freshId = () => `msg_fuzz_${++counter}_${randomBytes(4).toString('hex')}`
-const now = () => Math.floor(Date.now() / 1000)
-
-/** A valid event (contact or activity) to start from. */
-function validEvent(random: Random): Record<string, unknown> {
-  const n = randomInt(random, 0, 1_000_000)
-  const event =
-    random() < 0.5
-      ? contactEvent(`f-c${n}`, { organization: { id: `f-o${n}`, name: `F Org ${n}` }, score: 1 }).event
-      : activityEvent(`f-a${n}`, `f-c${n}`, n % 6).event
-  return structuredClone(event) as unknown as Record<string, unknown>
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value))
-}
-
-function signed(body: Buffer, id = freshId(), timestamp = now()): Record<string, string> {
-  return { 'content-type': 'application/json', ...signedHeaders(body, id, timestamp) }
-}
-
-function post(
-  kind: string,
-  headers: Record<string, string>,
-  body: Buffer | undefined,
-  expect?: number
-): FuzzCase {
-  return { kind, method: 'POST', path: WEBHOOK_PATH, headers, body, expect }
-}
 
 /**
  * Schema violations: each breaks the event in a way the contract's schema refuses. A path into
@@ -275,6 +234,9 @@ const GENERATORS: Array<[weight: number, Generator]> = [
       return post('schema violation', signed(body), body, 400)
     }
   ],
+  // Signed, schema-looking events holding what the database cannot store (ids, durations, NUL
+  // or lone surrogates in keys and values, deep nesting, huge numbers, dates out of range).
+  [30, unstorableInput],
   // Other methods on the webhook path: never an accepted event.
   [
     3,

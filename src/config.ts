@@ -39,6 +39,8 @@ export const EnvSchema = Type.Object({
   CRM_CALLBACK_URL: Type.Optional(Type.String({ pattern: HTTP_URL, description: HTTP_URL_RULE })),
   CRM_CALLBACK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** Key rotation: comma-separated, the first encrypts, every one decrypts. */
+  TOKEN_ENCRYPTION_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   /** Finished jobs, inbox rows and delivered callbacks older than this are deleted (not in CONTRACT §6). */
   RETENTION_DAYS: Type.Number({ minimum: 1, default: 14 }),
   LOG_LEVEL: Type.Union(
@@ -53,8 +55,11 @@ export interface Config extends Env {
   production: boolean
   /** HMAC keys decoded from WEBHOOK_SECRETS, in the order given. */
   webhookKeys: Buffer[]
-  /** Decoded TOKEN_ENCRYPTION_KEY, when set. */
-  tokenEncryptionKey?: Buffer
+  /**
+   * Decoded TOKEN_ENCRYPTION_KEYS (or TOKEN_ENCRYPTION_KEY, a list of one): the first encrypts,
+   * every one decrypts. Empty when neither is set.
+   */
+  tokenEncryptionKeys: Buffer[]
   /** Variables that got a development value because they were unset (never in production). */
   developmentDefaults: Array<{ name: string; value: string }>
 }
@@ -87,6 +92,34 @@ function decodeEncryptionKey(value: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined
   const key = Buffer.from(value, 'base64')
   return key.length === 32 ? key : undefined
+}
+
+/**
+ * Both variables at once is refused: which one wins would be a guess, and a rotation that left the
+ * old variable behind could keep encrypting with the old key.
+ */
+function decodeEncryptionKeys(env: Env, problems: string[]): Buffer[] {
+  const { TOKEN_ENCRYPTION_KEY: single, TOKEN_ENCRYPTION_KEYS: list } = env
+  if (typeof single === 'string' && typeof list === 'string') {
+    problems.push(
+      'TOKEN_ENCRYPTION_KEYS: set either TOKEN_ENCRYPTION_KEY or TOKEN_ENCRYPTION_KEYS, not both (the list takes the current key first, then the older ones)'
+    )
+    return []
+  }
+  if (typeof single === 'string') {
+    const key = decodeEncryptionKey(single)
+    if (key) return [key]
+    problems.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes encoded in base64')
+    return []
+  }
+  if (typeof list !== 'string') return []
+  const keys: Buffer[] = []
+  for (const [index, entry] of list.split(',').entries()) {
+    const key = decodeEncryptionKey(entry.trim())
+    if (key) keys.push(key)
+    else problems.push(`TOKEN_ENCRYPTION_KEYS: entry ${index + 1} must be 32 bytes encoded in base64`)
+  }
+  return keys
 }
 
 /**
@@ -129,11 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       else problems.push(`WEBHOOK_SECRETS: entry ${index + 1} is not of the form whsec_<base64>`)
     }
   }
-  let tokenEncryptionKey: Buffer | undefined
-  if (typeof env.TOKEN_ENCRYPTION_KEY === 'string') {
-    tokenEncryptionKey = decodeEncryptionKey(env.TOKEN_ENCRYPTION_KEY)
-    if (!tokenEncryptionKey) problems.push('TOKEN_ENCRYPTION_KEY: must be 32 bytes encoded in base64')
-  }
+  const tokenEncryptionKeys = decodeEncryptionKeys(env, problems)
   if (env.CRM_CALLBACK_URL !== undefined) {
     if (env.CRM_CALLBACK_SECRET === undefined) {
       problems.push('CRM_CALLBACK_SECRET: required when CRM_CALLBACK_URL is set')
@@ -154,7 +183,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     ...env,
     production,
     webhookKeys,
-    ...(tokenEncryptionKey ? { tokenEncryptionKey } : {}),
+    tokenEncryptionKeys,
     developmentDefaults
   }
 }

@@ -154,6 +154,40 @@ t.test('a valid encryption key and callback configuration are accepted', async (
     CRM_CALLBACK_URL: 'http://127.0.0.1:4000/callbacks',
     CRM_CALLBACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
   })
-  t.equal(config.tokenEncryptionKey?.length, 32)
+  t.same(config.tokenEncryptionKeys, [Buffer.alloc(32, 7)], 'one key: a list of one')
   t.equal(config.CRM_CALLBACK_URL, 'http://127.0.0.1:4000/callbacks')
+})
+
+t.test(
+  'TOKEN_ENCRYPTION_KEYS: the first key encrypts, all decrypt; entries checked one by one',
+  async (t) => {
+    const current = Buffer.alloc(32, 1)
+    const old = Buffer.alloc(32, 2)
+    const config = loadConfig({
+      TOKEN_ENCRYPTION_KEYS: ` ${current.toString('base64')} , ${old.toString('base64')}`
+    })
+    t.same(config.tokenEncryptionKeys, [current, old], 'in the order given')
+    t.same(loadConfig({}).tokenEncryptionKeys, [], 'none configured')
+
+    const problems = problemsOf({
+      TOKEN_ENCRYPTION_KEYS: `${current.toString('base64')},c2hvcnQ=,,not base64!`
+    })
+    t.same(problems, [
+      'TOKEN_ENCRYPTION_KEYS: entry 2 must be 32 bytes encoded in base64',
+      'TOKEN_ENCRYPTION_KEYS: entry 3 must be 32 bytes encoded in base64',
+      'TOKEN_ENCRYPTION_KEYS: entry 4 must be 32 bytes encoded in base64'
+    ])
+    t.notMatch(new ConfigError(problems).message, /c2hvcnQ=|not base64|AQEB/, 'no key is echoed')
+  }
+)
+
+t.test('TOKEN_ENCRYPTION_KEY and TOKEN_ENCRYPTION_KEYS together: refused at start', async (t) => {
+  const key = Buffer.alloc(32, 3).toString('base64')
+  const problems = problemsOf({ TOKEN_ENCRYPTION_KEY: key, TOKEN_ENCRYPTION_KEYS: key })
+  t.equal(problems.length, 1)
+  t.match(
+    problems[0],
+    /^TOKEN_ENCRYPTION_KEYS: set either TOKEN_ENCRYPTION_KEY or TOKEN_ENCRYPTION_KEYS, not both/
+  )
+  t.notMatch(problems[0], key)
 })

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Executor } from '../db/database.js'
+import { involvesDatabase, publicErrorMessage } from '../db/database-errors.js'
 import type { JobLease } from './job-lease.js'
 import {
   backoffDelay,
@@ -215,7 +216,8 @@ export class Worker {
     const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed, reportFailure } =
       this.#options
     const dead = error instanceof PermanentJobError || job.attempts >= maxAttempts
-    const message = error instanceof Error ? error.message : String(error)
+    // Stored as lastError and sent in callbacks: a database error is only named by its class.
+    const message = publicErrorMessage(error)
     const retryInMs = backoffDelay(job.attempts, backoffBaseMs, backoffMaxMs, random)
     try {
       const report = reportFailure
@@ -229,7 +231,9 @@ export class Worker {
           entityId: job.entityId,
           attempts: job.attempts,
           outcome,
-          error: message
+          error: message,
+          // Its details (without values) are for the log only.
+          ...(involvesDatabase(error) ? { err: error } : {})
         },
         outcome === 'retrying'
           ? `job failed, retrying in ${retryInMs} ms`

@@ -103,7 +103,7 @@ export class SharedRateBudget implements RateBudget {
     try {
       await pauseToken(this.#db, key, ms)
     } catch (error) {
-      this.#log.warn({ pipedriveToken: key, err: describe(error) }, 'Could not store a rate-limit pause')
+      this.#log.warn({ pipedriveToken: key, err: error }, 'Could not store a rate-limit pause')
     }
   }
 
@@ -211,7 +211,7 @@ export class SharedRateBudget implements RateBudget {
     try {
       await this.#releases.release({ key, slots, sent })
     } catch (error) {
-      this.#log.warn({ pipedriveToken: key, err: describe(error) }, 'Could not release a rate-limit slot')
+      this.#log.warn({ pipedriveToken: key, err: error }, 'Could not release a rate-limit slot')
     }
   }
 
@@ -242,8 +242,4 @@ function leadingRun(waiters: readonly Waiter[], needs: readonly SlotNeed[]): Wai
     run.push(waiter)
   }
   return run
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

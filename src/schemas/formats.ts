@@ -7,8 +7,11 @@ const DATE_TIME =
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const MAX_EMAIL_LENGTH = 254
 
+// PostgreSQL has no year 0 (1 BC) and no UTC offset beyond ±15:59: a timestamptz column refuses them.
+const MAX_OFFSET_HOURS = 15
+
 function validDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
@@ -21,7 +24,9 @@ export function isDateTime(value: string): boolean {
   const m = DATE_TIME.exec(value)
   if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false
   if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) return false
-  return m[9] === undefined || (Number(m[10]) <= 23 && Number(m[11]) <= 59)
+  // A leap second is stored as the next minute; a fraction of it would pass midnight's last second.
+  if (Number(m[6]) === 60 && Number(m[7] ?? 0) > 0) return false
+  return m[9] === undefined || (Number(m[10]) <= MAX_OFFSET_HOURS && Number(m[11]) <= 59)
 }
 
 export function isEmail(value: string): boolean {

@@ -182,7 +182,7 @@ function attemptRecorder(deps: SyncDeps, activityId: string) {
     },
     async settled() {
       await chain
-      if (failure) deps.log.warn({ activityId, err: (failure as Error).message }, 'attempt count not stored')
+      if (failure) deps.log.warn({ activityId, err: failure }, 'attempt count not stored')
     }
   }
 }

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm'
-import { decryptToken } from '../crypto/token-cipher.js'
 import { type Executor, rows } from '../db/database.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { SyncDeps } from './deps.js'
+import { ownerToken, type StoredToken } from './owner-token.js'
 
 export interface OwnerRef {
   email: string
@@ -20,11 +20,8 @@ export interface AccountChoice {
 }
 
 /** The owner's users row, as accountFor needs it (a caller may select it with its own query). */
-export interface UserRow {
+export interface UserRow extends StoredToken {
   pipedrive_user_id: number | null
-  api_token_ciphertext: string | null
-  api_token_iv: string | null
-  api_token_tag: string | null
 }
 
 async function userRow(db: Executor, email: string): Promise<UserRow | undefined> {
@@ -48,22 +45,8 @@ export async function accountFor(
 ): Promise<AccountChoice | undefined> {
   const row = known === undefined ? await userRow(deps.db, ownerEmail) : (known ?? undefined)
   const ownerUserId = row?.pipedrive_user_id ?? null
-  const key = deps.config.tokenEncryptionKey
-  if (row?.api_token_ciphertext && row.api_token_iv && row.api_token_tag && key) {
-    try {
-      const token = decryptToken(key, {
-        ciphertext: row.api_token_ciphertext,
-        iv: row.api_token_iv,
-        tag: row.api_token_tag
-      })
-      return { account: deps.pipedrive.forToken(token), source: 'owner', ownerUserId }
-    } catch {
-      deps.log.warn(
-        { owner: ownerEmail },
-        "the owner's stored token cannot be decrypted with TOKEN_ENCRYPTION_KEY: using the company token"
-      )
-    }
-  }
+  const token = await ownerToken(deps, ownerEmail, row)
+  if (token !== undefined) return { account: deps.pipedrive.forToken(token), source: 'owner', ownerUserId }
   const company = deps.config.PIPEDRIVE_API_TOKEN
   return company ? { account: deps.pipedrive.forToken(company), source: 'company', ownerUserId } : undefined
 }

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { ValueError } from '@sinclair/typebox/errors'
 import {
   ActivityCreatedEvent,
   type ActivityCreatedEventT,
@@ -7,6 +8,7 @@ import {
   type ContactUpdatedEventT,
   EventEnvelope
 } from '../schemas/webhook-events.js'
+import { findUnstorable } from './unstorable-json.js'
 
 export class WebhookPayloadError extends Error {
   override name = 'WebhookPayloadError'
@@ -32,6 +34,28 @@ function fieldPath(pointer: string): string {
     .join('.')
 }
 
+/**
+ * A union's own error says only "Expected union value". For a nullable field that is not null,
+ * the other variant's errors say what is wrong (`data.pipedrivePersonId: Expected integer to be
+ * less or equal to …`, `data.owner.email: …`); otherwise, errors a variant found deeper than the
+ * union name the field.
+ */
+function* specific(error: ValueError): Generator<ValueError> {
+  const variants = (error.schema as { anyOf?: TSchema[] }).anyOf
+  if (!variants || error.errors.length !== variants.length) {
+    yield error
+    return
+  }
+  const notNull = error.errors.filter((_, i) => error.value === null || variants[i]?.type !== 'null')
+  const found = notNull.length === 1 ? [...(notNull[0] ?? [])] : notNull.flatMap((variant) => [...variant])
+  const named = notNull.length === 1 ? found : found.filter((e) => e.path !== error.path)
+  if (named.length === 0) {
+    yield error
+    return
+  }
+  for (const nested of named) yield* specific(nested)
+}
+
 function check<T extends TSchema>(
   compiled: ReturnType<typeof TypeCompiler.Compile<T>>,
   value: unknown
@@ -39,54 +63,15 @@ function check<T extends TSchema>(
   if (compiled.Check(value)) return
   const problems = new Map<string, string>()
   for (const error of compiled.Errors(value)) {
-    const path = fieldPath(error.path)
-    // The first error of a path is the most specific one TypeBox reports.
-    if (!problems.has(path)) problems.set(path, error.message)
+    for (const { path: pointer, message } of specific(error)) {
+      const path = fieldPath(pointer)
+      // The first error of a path is the most specific one TypeBox reports.
+      if (!problems.has(path)) problems.set(path, message)
+    }
     if (problems.size >= MAX_REPORTED_PROBLEMS) break
   }
   const list = [...problems].map(([path, message]) => `${path}: ${message}`).join('; ')
   throw new WebhookPayloadError(`invalid event: ${list}`)
-}
-
-/** Deeper bodies are refused: no event nests like this, and the database's own JSON parser has a limit. */
-export const MAX_NESTING_DEPTH = 64
-
-function unstorable(text: string): boolean {
-  return text.includes('\0') || !text.isWellFormed()
-}
-
-/**
- * PostgreSQL stores neither NUL nor lone surrogates in text or jsonb, in values or in keys: such a
- * body is bad input (400), found here before it reaches the database. Walked with an explicit
- * stack, so a deep body cannot overflow the call stack.
- */
-function findUnstorable(value: unknown): string | undefined {
-  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: 'body', depth: 0 }]
-  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
-    const { value: current, path, depth } = entry
-    if (typeof current === 'string') {
-      if (unstorable(current)) return `${path}: NUL or unpaired surrogate in string`
-      continue
-    }
-    if (current === null || typeof current !== 'object') continue
-    if (depth >= MAX_NESTING_DEPTH) return `${path}: nested deeper than ${MAX_NESTING_DEPTH} levels`
-    for (const [key, child] of Object.entries(current)) {
-      const childPath = path === 'body' ? key : `${path}.${key}`
-      if (unstorable(key)) return `${path}: NUL or unpaired surrogate in a key`
-      stack.push({ value: child, path: childPath, depth: depth + 1 })
-    }
-  }
-  return undefined
-}
-
-/** Counts brackets (in strings too: an over-count only costs the walk) to skip it for ordinary bodies. */
-function mayNestDeeply(text: string): boolean {
-  let open = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if ((code === 123 || code === 91) && ++open >= MAX_NESTING_DEPTH) return true
-  }
-  return false
 }
 
 /** Parses the verified raw body and checks it against the event schemas. */
@@ -98,9 +83,7 @@ export function parseEvent(body: Buffer): ParsedEvent {
   } catch {
     throw new WebhookPayloadError('body is not valid JSON')
   }
-  // Only \u escapes produce such strings, and only many brackets deep nesting: the walk is skipped
-  // for nearly every event.
-  const problem = text.includes('\\u') || mayNestDeeply(text) ? findUnstorable(value) : undefined
+  const problem = findUnstorable(text, value)
   if (problem) throw new WebhookPayloadError(`invalid event: ${problem}`)
   check(envelope, value)
   const type = (value as { type: string }).type

@@ -98,7 +98,11 @@ t.test('no token for the owner and no company token: skipped with the reason, no
 })
 
 t.test("the owner's own token is used when stored", async (t) => {
-  const encrypted = encryptToken(encryptionKey, sandbox.tokens['sales@crm.example'] ?? '')
+  const encrypted = encryptToken(
+    encryptionKey,
+    'sales@crm.example',
+    sandbox.tokens['sales@crm.example'] ?? ''
+  )
   await app.db.execute(sql`
     insert into users (email, api_token_ciphertext, api_token_iv, api_token_tag)
     values ('sales@crm.example', ${encrypted.ciphertext}, ${encrypted.iv}, ${encrypted.tag})

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ApiFailure, SetupUserBody, SetupUserResult } from '../../schemas/operator-api.js'
 import { setupUser } from '../../sync/setup-user.js'
 
-const STATUS = { no_key: 400, token_rejected: 422, not_found: 404, unreachable: 503 } as const
+const STATUS = { no_key: 400, token_rejected: 422, not_found: 404, unreachable: 503, database: 503 } as const
 
 const setupUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(

@@ -1,6 +1,10 @@
+import { Writable } from 'node:stream'
 import { sql } from 'drizzle-orm'
+import { pino } from 'pino'
 import t from 'tap'
+import { decryptToken } from '../../../src/crypto/token-cipher.js'
 import { rows } from '../../../src/db/database.js'
+import { loggerOptions } from '../../../src/logger.js'
 import {
   build,
   contactEvent,
@@ -103,4 +107,56 @@ t.test('Pipedrive unreachable: 503', async (t) => {
   const response = await setup({ email: 'owner@crm.example' })
   t.equal(response.statusCode, 503)
   t.equal(response.json().success, false)
+})
+
+t.test(
+  'the database refuses the write: 503 with its class only; the log has the details, not the values',
+  async (t) => {
+    const lines: string[] = []
+    const logger = pino(
+      loggerOptions('info'),
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk))
+          done()
+        }
+      })
+    )
+    const logged = await build(t, database, {
+      config: sandboxConfig(sandbox, { TOKEN_ENCRYPTION_KEY: KEY }),
+      startWorker: false,
+      loggerInstance: logger
+    })
+    await app.db.execute(
+      sql.raw("alter table users add constraint users_probe check (email <> 'owner@crm.example') not valid")
+    )
+    t.teardown(() => app.db.execute(sql.raw('alter table users drop constraint if exists users_probe')))
+    const token = sandbox.tokens['owner@crm.example'] as string
+    const response = await setup({ email: 'owner@crm.example', apiToken: token }, logged)
+    t.equal(response.statusCode, 503)
+    t.same(response.json(), { success: false, error: 'database error (23514)' })
+    const failure = lines.map((line) => JSON.parse(line)).find((line) => line.err?.code === '23514')
+    t.match(failure, { err: { constraint: 'users_probe', table: 'users' } }, 'logged with its code and names')
+    t.notMatch(lines.join(''), 'owner@crm.example', 'not the email the statement carried')
+    t.notMatch(lines.join(''), token, 'nor the token')
+  }
+)
+
+t.test('with TOKEN_ENCRYPTION_KEYS, a token is stored under the first key, bound to its user', async (t) => {
+  const current = Buffer.alloc(32, 10)
+  const rotated = await build(t, database, {
+    config: sandboxConfig(sandbox, { TOKEN_ENCRYPTION_KEYS: `${current.toString('base64')},${KEY}` }),
+    startWorker: false
+  })
+  const token = sandbox.tokens['sales@crm.example'] as string
+  t.equal((await setup({ email: 'sales@crm.example', apiToken: token }, rotated)).statusCode, 200)
+  const [row] = await rows<{ ciphertext: string; iv: string; tag: string }>(
+    app.db,
+    sql`select api_token_ciphertext as ciphertext, api_token_iv as iv, api_token_tag as tag
+        from users where email = 'sales@crm.example'`
+  )
+  if (!row) throw new Error('no users row')
+  t.same(decryptToken([current], 'sales@crm.example', row), { token, current: true })
+  t.throws(() => decryptToken([Buffer.from(KEY, 'base64')], 'sales@crm.example', row), 'not the old key')
+  t.throws(() => decryptToken([current], 'owner@crm.example', row), "not another user's")
 })

@@ -1,10 +1,16 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { rows } from '../../../src/db/database.js'
+import { JOB_TYPES } from '../../../src/jobs/job-types.js'
+import type { ClaimedJob } from '../../../src/jobs/queue.js'
+import type { JobHandler } from '../../../src/jobs/worker.js'
+import { syncHandlers } from '../../../src/sync/handlers.js'
+import { heldLease } from '../../held-lease.js'
 import {
   activityEvent,
   build,
   contactEvent,
+  contactStatus,
   postWebhook,
   signedHeaders,
   testDatabase,
@@ -114,6 +120,12 @@ t.test('schema violations: 400 naming every failing field path, nothing stored',
   const activityResponse = await postWebhook(app, activity)
   t.equal(activityResponse.statusCode, 400)
   t.match(activityResponse.json().message, /data\.type.*data\.dueAt|data\.dueAt.*data\.type/)
+  const nullableOwner = await postWebhook(app, activityEvent({ owner: { id: 'u', email: 'nope' } }))
+  t.match(
+    nullableOwner.json().message,
+    /data\.owner\.email: Expected string to match 'email' format/,
+    'a field inside a nullable object is named, not only the object'
+  )
 
   const missingTimestamp = await postWebhook(app, { type: 'contact.updated', data: {} })
   t.match(missingTimestamp.json().message, /timestamp/)
@@ -303,4 +315,189 @@ t.test('an organization snapshot follows changes and keeps a known Pipedrive id'
     { name: 'Engines Ltd', industry: 'Looms', pipedrive_org_id: 77 },
     'null never clears the id'
   )
+})
+
+/** `data` of the event with `field` set to raw JSON text (values JSON.stringify cannot write). */
+function withRawField(event: { data: Record<string, unknown> }, field: string, rawJson: string): string {
+  const text = JSON.stringify({ ...event, data: { ...event.data, [field]: '@RAW@' } })
+  return text.replace('"@RAW@"', rawJson)
+}
+const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
+const inboxSize = async () =>
+  (await rows<{ n: number }>(app.db, sql`select count(*)::int as n from webhook_inbox`))[0]?.n
+
+t.test(
+  'Pipedrive ids of 2^31 and 2^53 − 1 are stored exactly and read back as decimal strings',
+  async (t) => {
+    // The organization's id reaches the contact's status through its sync, which for a person the
+    // CRM already knows calls nothing in Pipedrive: the job's handler is run here, for this contact only.
+    const syncContact = syncHandlers({
+      db: app.db,
+      config: app.config,
+      pipedrive: app.pipedrive,
+      log: app.log,
+      notify: () => {}
+    })[JOB_TYPES.contactSync] as JobHandler
+    for (const id of [2 ** 31, 2 ** 53 - 1]) {
+      const event = contactEvent({
+        pipedrivePersonId: id,
+        organization: { id: uid('o'), name: `Org ${id}`, pipedriveOrgId: id }
+      })
+      t.equal((await postWebhook(app, event)).statusCode, 202, `contact with ids ${id}`)
+      await syncContact(
+        { entityId: event.data.id } as ClaimedJob,
+        new AbortController().signal,
+        await heldLease(app.db)
+      )
+      const status = await contactStatus(app, event.data.id)
+      t.equal(status.pipedrivePersonId, String(id), `person id ${id}`)
+      t.equal(status.pipedriveOrgId, String(id), `organization id ${id}`)
+
+      const activity = activityEvent({ pipedrivePersonId: id })
+      t.equal((await postWebhook(app, activity)).statusCode, 202, `activity with person id ${id}`)
+      const [stored] = await rows<{ payload_person_id: unknown }>(
+        app.db,
+        sql`select payload_person_id from activities where id = ${activity.data.id}`
+      )
+      t.equal(stored?.payload_person_id, id, 'an int8 column reads back as the same JavaScript number')
+    }
+  }
+)
+
+t.test('an id of 2^53 or more, or a duration of 2^31 minutes: 400 naming the field', async (t) => {
+  const before = await inboxSize()
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['person id 2^53', contactEvent({ pipedrivePersonId: 2 ** 53 }), /data\.pipedrivePersonId/],
+    [
+      'organization id 2^53',
+      contactEvent({ organization: { id: uid('o'), name: 'Big', pipedriveOrgId: 2 ** 53 } }),
+      /data\.organization\.pipedriveOrgId/
+    ],
+    ['activity person id 2^64', activityEvent({ pipedrivePersonId: 2 ** 64 }), /data\.pipedrivePersonId/],
+    ['duration 2^31', activityEvent({ durationMinutes: 2 ** 31 }), /data\.durationMinutes/]
+  ]
+  for (const [name, event, field] of cases) {
+    const response = await postWebhook(app, event)
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json().message, field, name)
+  }
+  t.equal(await inboxSize(), before, 'nothing stored')
+
+  const longest = activityEvent({ durationMinutes: 2 ** 31 - 1 })
+  t.equal((await postWebhook(app, longest)).statusCode, 202, 'the largest duration the column holds')
+  const [stored] = await rows<{ duration_minutes: number }>(
+    app.db,
+    sql`select duration_minutes from activities where id = ${longest.data.id}`
+  )
+  t.equal(stored?.duration_minutes, 2 ** 31 - 1)
+})
+
+t.test('NUL or a lone surrogate in an object key: 400 naming where', async (t) => {
+  const before = await inboxSize()
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['NUL in a key of data', { 'a\u0000b': 1 }, /data: NUL or unpaired surrogate in a key/],
+    ['lone surrogate in a key of data', { '\ud800': 1 }, /data: NUL or unpaired surrogate in a key/],
+    [
+      'NUL in a nested key',
+      { futureField: { list: [{ 'x\u0000': true }] } },
+      /data\.futureField\.list\.0: NUL or unpaired surrogate in a key/
+    ],
+    ['lone low surrogate in a value', { futureField: 'a\udc00' }, /data\.futureField: NUL or unpaired/]
+  ]
+  for (const [name, fields, message] of cases) {
+    const response = await postWebhook(app, contactEvent(fields))
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json().message, message, name)
+  }
+  t.equal(await inboxSize(), before, 'nothing stored')
+})
+
+t.test('JSON nested 65 levels or deeper: 400, without exhausting the stack', async (t) => {
+  const before = await inboxSize()
+  // The body and data are two levels: the rest is the unknown field's.
+  const deep: Array<[string, string]> = [
+    ['10,000 levels', withRawField(contactEvent(), 'futureField', nested(10_000))],
+    // An escaped character makes the check walk the whole body (only escapes produce NUL or surrogates).
+    [
+      '10,000 levels and an escape',
+      withRawField(contactEvent({ name: 'Ad\u00e9' }), 'futureField', nested(10_000)).replace(
+        'Adé',
+        'Ad\\u00e9'
+      )
+    ],
+    ['100,000 levels', withRawField(contactEvent(), 'futureField', nested(100_000))],
+    ['65 levels', withRawField(contactEvent(), 'futureField', nested(63))]
+  ]
+  for (const [name, body] of deep) {
+    const response = await postWebhook(app, body)
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json().message, /nested deeper than 64 levels/, name)
+  }
+  t.equal(await inboxSize(), before, 'nothing stored')
+  const deepest = withRawField(contactEvent(), 'futureField', nested(62))
+  t.equal((await postWebhook(app, deepest)).statusCode, 202, '64 levels are accepted')
+})
+
+t.test('an ordinary event with many brackets (100 small objects in an unknown field): 202', async (t) => {
+  const items = Array.from({ length: 100 }, (_, i) => ({ i, tags: [`t${i}`] }))
+  const event = contactEvent({ futureField: items })
+  t.equal((await postWebhook(app, event)).statusCode, 202)
+  t.equal((await contact(event.data.id))?.name, 'Ada Lovelace')
+})
+
+t.test('numbers the database cannot hold in its JSON: 400 naming where', async (t) => {
+  const before = await inboxSize()
+  const cases: Array<[string, string, RegExp]> = [
+    ['1e1000000', withRawField(contactEvent(), 'futureField', '1e1000000'), /data\.futureField: a number/],
+    [
+      '1e-1000000',
+      withRawField(contactEvent(), 'futureField', '[1, {"x": 1e-1000000}]'),
+      /data\.futureField\.1\.x: a number/
+    ],
+    [
+      '200,000 digits',
+      withRawField(contactEvent(), 'futureField', '9'.repeat(200_000)),
+      /data\.futureField: a number/
+    ],
+    [
+      '20,000 decimals',
+      withRawField(contactEvent(), 'warmnessScore', `4.${'0'.repeat(20_000)}1`),
+      /data\.warmnessScore: a number/
+    ]
+  ]
+  for (const [name, body, message] of cases) {
+    const response = await postWebhook(app, body)
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json().message, message, name)
+  }
+  t.equal(await inboxSize(), before, 'nothing stored')
+  const large = withRawField(
+    contactEvent(),
+    'futureField',
+    `[1e1000, -${'9'.repeat(1000)}.${'5'.repeat(1000)}, "e99999"]`
+  )
+  t.equal((await postWebhook(app, large)).statusCode, 202, 'large numbers within the limits are stored')
+})
+
+t.test('date-times PostgreSQL cannot store: 400 naming the field', async (t) => {
+  const before = await inboxSize()
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['year 0', contactEvent({ updatedAt: '0000-01-01T00:00:00Z' }), /data\.updatedAt/],
+    ['offset +16:00', contactEvent({ updatedAt: '2026-01-01T00:00:00+16:00' }), /data\.updatedAt/],
+    ['offset -23:59', activityEvent({ createdAt: '2026-01-01T00:00:00-23:59' }), /data\.createdAt/],
+    ['a fraction of a leap second', activityEvent({ createdAt: '2026-12-31T23:59:60.5Z' }), /data\.createdAt/]
+  ]
+  for (const [name, event, field] of cases) {
+    const response = await postWebhook(app, event)
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json().message, field, name)
+  }
+  t.equal(await inboxSize(), before, 'nothing stored')
+  const edges = [
+    contactEvent({ updatedAt: '0001-01-01T00:00:00+15:59' }),
+    contactEvent({ updatedAt: '9999-12-31T23:59:59-15:59' }),
+    activityEvent({ createdAt: '2026-12-31T23:59:60Z' })
+  ]
+  for (const event of edges)
+    t.equal((await postWebhook(app, event)).statusCode, 202, JSON.stringify(event.data))
 })
