@@ -288,3 +288,65 @@ t.test('stop() finishes in-flight work and claims nothing more', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal((await jobRow(type, second))?.state, 'pending', 'nothing claimed after stop')
 })
+
+/** A job row as another process (or an operator's replay) left it, with a chosen id order. */
+async function insertJob(row: {
+  type: string
+  entityId: string
+  serialKey: string
+  state: string
+  lease?: string
+}) {
+  const [inserted] = await rows<{ id: string }>(
+    db,
+    sql`insert into jobs (type, entity_id, serial_key, state, attempts, lock_token, locked_until, started_at)
+        values (${row.type}, ${row.entityId}, ${row.serialKey}, ${row.state},
+          ${row.state === 'running' ? 1 : 0},
+          ${row.state === 'running' ? sql`gen_random_uuid()` : sql`null`},
+          ${row.lease ? sql`now() + ${row.lease}::interval` : sql`null`},
+          ${row.state === 'running' ? sql`now()` : sql`null`})
+        returning id::text as id`
+  )
+  return inserted?.id as string
+}
+
+t.test('a key with a running job is never claimed, even when an older job of that key waits', async (t) => {
+  const type = uid('busykey')
+  const contact = uid('contact')
+  const other = uid('contact')
+  // An old job queued again while a newer one of the same contact runs: the older id waits.
+  await insertJob({ type, entityId: `${contact}:old`, serialKey: contact, state: 'pending' })
+  await insertJob({
+    type,
+    entityId: `${contact}:new`,
+    serialKey: contact,
+    state: 'running',
+    lease: '1 minute'
+  })
+  await insertJob({ type, entityId: other, serialKey: other, state: 'pending' })
+  const claimed = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.same(
+    claimed.map((job) => job.entityId),
+    [other],
+    'the other contact is claimed; nothing of the busy one (and the claim does not fail)'
+  )
+})
+
+t.test('an expired running job is claimed again before an older waiting job of its key', async (t) => {
+  const type = uid('expiredkey')
+  const contact = uid('contact')
+  await insertJob({ type, entityId: `${contact}:old`, serialKey: contact, state: 'pending' })
+  await insertJob({
+    type,
+    entityId: `${contact}:new`,
+    serialKey: contact,
+    state: 'running',
+    lease: '-1 second'
+  })
+  const [again, ...rest] = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.equal(again?.entityId, `${contact}:new`, 'the job whose process died runs again')
+  t.same(rest, [], 'and nothing else of its key')
+  t.ok(await completeJob(db, again as ClaimedJob))
+  const [next] = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.equal(next?.entityId, `${contact}:old`, 'then the waiting one')
+})
