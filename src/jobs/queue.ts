@@ -159,3 +159,27 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number, ra
   const delay = Math.min(maxMs, baseMs * 2 ** exponent)
   return Math.round(delay * (1 - 0.2 * random()))
 }
+
+/**
+ * Gives a claimed job back without counting the round: waiting again (`pending`, or `retrying`
+ * when it had failed before), due in `delayMs`, its attempts as before the claim, no failure
+ * recorded. A job waiting for the same entity (enqueued while this one ran) is folded into it.
+ */
+export async function deferJob(db: Database, job: ClaimedJob, delayMs: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`
+      delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
+        and state in ('pending', 'retrying') and id <> ${job.id}`)
+    const deferred = await rows(
+      tx,
+      sql`update jobs set
+            state = case when failed_at is null then 'pending' else 'retrying' end,
+            attempts = greatest(attempts - 1, 0),
+            run_at = now() + ${Math.max(0, Math.ceil(delayMs))} * interval '1 millisecond',
+            lock_token = null, locked_until = null, updated_at = now()
+          where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+          returning id`
+    )
+    return deferred.length > 0
+  })
+}

@@ -5,6 +5,7 @@ import {
   type ClaimedJob,
   claimJobs,
   completeJob,
+  deferJob,
   extendLease,
   type FailOutcome,
   type FailureReport,
@@ -14,6 +15,20 @@ import {
 /** Thrown by a handler when retrying cannot help (e.g. Pipedrive answered 400): the job is dead at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError'
+}
+
+/**
+ * Thrown by a handler that cannot go on for a while through no fault of its own (its Pipedrive
+ * token is paused): the job gives its slot back and runs again in `delayMs`, the round not counted.
+ */
+export class DeferJobError extends Error {
+  override name = 'DeferJobError'
+  readonly delayMs: number
+
+  constructor(message: string, delayMs: number) {
+    super(message)
+    this.delayMs = delayMs
+  }
 }
 
 export type JobHandler = (job: ClaimedJob, signal: AbortSignal) => Promise<void>
@@ -164,6 +179,7 @@ export class Worker {
   }
 
   async #fail(job: ClaimedJob, error: unknown): Promise<void> {
+    if (error instanceof DeferJobError) return this.#defer(job, error)
     const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed, reportFailure } =
       this.#options
     const dead = error instanceof PermanentJobError || job.attempts >= maxAttempts
@@ -189,6 +205,20 @@ export class Worker {
     } catch (failError) {
       // The lease runs out and the job is taken up again: nothing is lost.
       log.error({ err: failError, jobId: job.id }, 'recording a job failure failed')
+    }
+  }
+
+  /** Not a failure: no failed round, no callback, no attempt used. */
+  async #defer(job: ClaimedJob, deferral: DeferJobError): Promise<void> {
+    const { db, log } = this.#options
+    const fields = { jobId: job.id, type: job.type, entityId: job.entityId, delayMs: deferral.delayMs }
+    try {
+      const kept = await deferJob(db, job, deferral.delayMs)
+      if (kept) log.info(fields, `job deferred: ${deferral.message}`)
+      else log.warn(fields, 'job deferral not recorded: the job had been taken over')
+    } catch (error) {
+      // As for a failure: the lease runs out and the job is taken up again.
+      log.error({ err: error, jobId: job.id }, 'recording a job deferral failed')
     }
   }
 }
