@@ -17,6 +17,7 @@ import { rateLimitStorm } from './scenarios/e-429-storm.js'
 import { forgedRequests } from './scenarios/f-forged-requests.js'
 import { logSecrets } from './scenarios/g-log-secrets.js'
 import { twoInstances } from './scenarios/h-two-instances.js'
+import { operatorRetry } from './scenarios/i-operator-retry.js'
 import { Suite } from './suite.js'
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -29,6 +30,7 @@ const SCENARIOS: Array<[string, (suite: Suite) => Promise<ScenarioResult>]> = [
   ['e', rateLimitStorm],
   ['f', forgedRequests],
   ['h', twoInstances],
+  ['i', operatorRetry],
   // Last: it audits the logs of every process the others started.
   ['g', logSecrets]
 ]
