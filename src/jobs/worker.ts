@@ -58,6 +58,8 @@ const DEFAULT_CONCURRENCY = 16
 const DEFAULT_POLL_INTERVAL_MS = 1_000
 // Renew well before expiry so one slow database round trip cannot lose the lease.
 const LEASE_RENEWALS_PER_LEASE = 3
+// A deferred job is due by the database's clock: wake a little after it, not a little before.
+const DEFER_WAKE_MARGIN_MS = 20
 
 export class Worker {
   readonly #options: Required<Omit<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>> &
@@ -214,8 +216,11 @@ export class Worker {
     const fields = { jobId: job.id, type: job.type, entityId: job.entityId, delayMs: deferral.delayMs }
     try {
       const kept = await deferJob(db, job, deferral.delayMs)
-      if (kept) log.info(fields, `job deferred: ${deferral.message}`)
-      else log.warn(fields, 'job deferral not recorded: the job had been taken over')
+      if (kept) {
+        log.info(fields, `job deferred: ${deferral.message}`)
+        // Claim it as soon as it is due rather than at the next poll.
+        setTimeout(() => this.notify(), deferral.delayMs + DEFER_WAKE_MARGIN_MS).unref()
+      } else log.warn(fields, 'job deferral not recorded: the job had been taken over')
     } catch (error) {
       // As for a failure: the lease runs out and the job is taken up again.
       log.error({ err: error, jobId: job.id }, 'recording a job deferral failed')
