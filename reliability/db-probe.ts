@@ -23,6 +23,13 @@ export class DbProbe {
     return (states.pending ?? 0) + (states.running ?? 0) + (states.retrying ?? 0)
   }
 
+  /** Serial keys (contacts) with a job running right now. */
+  async runningKeys(): Promise<Set<string>> {
+    const rows = await this.#sql<Array<{ serial_key: string }>>`
+      select serial_key from jobs where state = 'running'`
+    return new Set(rows.map((row) => row.serial_key))
+  }
+
   async inboxRows(): Promise<number> {
     const [row] = await this.#sql<Array<{ count: number }>>`select count(*)::int as count from webhook_inbox`
     return row?.count ?? 0

@@ -17,6 +17,7 @@ import { rateLimitStorm } from './scenarios/e-429-storm.js'
 import { forgedRequests } from './scenarios/f-forged-requests.js'
 import { logSecrets } from './scenarios/g-log-secrets.js'
 import { twoInstances } from './scenarios/h-two-instances.js'
+import { operatorRetry } from './scenarios/i-operator-retry.js'
 import { sigkillPersonCreate } from './scenarios/j-sigkill-person-create.js'
 import { shutdown } from './scenarios/k-shutdown.js'
 import { pgliteRestart } from './scenarios/l-pglite-restart.js'
@@ -35,6 +36,7 @@ const SCENARIOS: Array<[string, (suite: Suite) => Promise<ScenarioResult>]> = [
   ['j', sigkillPersonCreate],
   ['k', shutdown],
   ['l', pgliteRestart],
+  ['i', operatorRetry],
   // Last: it audits the logs of every process the others started.
   ['g', logSecrets]
 ]

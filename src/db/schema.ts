@@ -118,7 +118,8 @@ export const webhookInbox = pgTable('webhook_inbox', {
   payload: jsonb('payload').notNull()
 })
 
-export const JOB_STATES = ['pending', 'running', 'retrying', 'done', 'dead'] as const
+/** `replayed`: a dead job an operator ran again; the replay is a new job, this row its history. */
+export const JOB_STATES = ['pending', 'running', 'retrying', 'done', 'dead', 'replayed'] as const
 export type JobState = (typeof JOB_STATES)[number]
 
 export const jobs = pgTable(

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Database, type Executor, rows } from '../db/database.js'
+import type { JobState } from '../db/schema.js'
 import { JOB_TYPES } from './job-types.js'
 
 export interface FailureItem {
@@ -13,6 +14,8 @@ export interface FailureItem {
 }
 
 const ENTITY = sql`case type when ${JOB_TYPES.contactSync} then 'contact' else 'activity' end`
+/** What an operator sees and replays: the sync jobs (handlers of other types may exist in tests). */
+const SYNC_JOB = sql`type in (${JOB_TYPES.contactSync}, ${JOB_TYPES.activityReplicate})`
 /** The latest job of its entity: an older dead job whose entity has been retried since is history. */
 const LATEST = sql`not exists (select 1 from jobs newer
   where newer.type = jobs.type and newer.entity_id = jobs.entity_id and newer.id > jobs.id)`
@@ -26,10 +29,15 @@ export class BadCursorError extends Error {
   override name = 'BadCursorError'
 }
 
+// Both parts are compared as int8 in SQL: a larger number would fail there (a 500), not here.
+const MAX_INT8 = 2n ** 63n - 1n
+
 function decodeCursor(cursor: string): { failedAtMicros: string; id: string } {
-  const match = /^(\d{1,20}):(\d{1,20})$/.exec(Buffer.from(cursor, 'base64url').toString())
-  if (!match?.[1] || !match[2]) throw new BadCursorError('cursor is not one this service handed out')
-  return { failedAtMicros: match[1], id: match[2] }
+  const match = /^(\d{1,19}):(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString())
+  const [, failedAtMicros, id] = match ?? []
+  if (!failedAtMicros || !id || BigInt(failedAtMicros) > MAX_INT8 || BigInt(id) > MAX_INT8)
+    throw new BadCursorError('cursor is not one this service handed out')
+  return { failedAtMicros, id }
 }
 
 /** Retrying and dead sync jobs, newest failure first (CONTRACT §3 `GET /api/sync/failures`). */
@@ -46,7 +54,7 @@ export async function listFailures(
             then to_char(run_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end as "nextAttemptAt",
           (extract(epoch from failed_at) * 1000000)::bigint::text as failed_at_micros
         from jobs
-        where state in ('retrying', 'dead') and type in (${JOB_TYPES.contactSync}, ${JOB_TYPES.activityReplicate})
+        where state in ('retrying', 'dead') and ${SYNC_JOB}
           and ${LATEST}
           ${
             after
@@ -62,52 +70,71 @@ export async function listFailures(
   return { items, nextCursor: last ? encodeCursor(last.failed_at_micros, last.jobId) : null }
 }
 
-export type RetryOutcome = 'queued' | 'not_found' | 'not_failed'
+export type RetryOutcome =
+  | { kind: 'queued' }
+  | { kind: 'not_found' }
+  /** `latest`: for a replayed job, the newest job of its entity (its replay, or what came after). */
+  | { kind: 'not_failed'; state: JobState; latest?: { id: string; state: JobState } | undefined }
 
 /** Runs in the transaction of an operator's replay of one dead job (not of `retryDeadJobs`). */
 export type DeadJobReplayed = (tx: Executor, job: { type: string; entityId: string }) => Promise<void>
 
 /**
- * Runs a retrying or dead job again now. A dead job gets a fresh round budget (attempts 0); if a
- * newer job already waits for the same entity, that one is run now instead (one waiting job per entity).
+ * Marks a dead job replayed and queues a new job for its entity — unless one already waits for
+ * it: a waiting job reads the entity's latest state anyway. A new job rather than the old row
+ * revived: the old row's id may be older than a job of the same contact that runs now, and the
+ * queue serves a contact's jobs in id order, so the replay belongs behind everything queued since.
+ */
+const replay = (where: SQL) => sql`
+  with replayed as (
+    update jobs set state = 'replayed', finished_at = now(), updated_at = now()
+    where state = 'dead' and ${where}
+    returning id, type, entity_id, serial_key
+  )
+  insert into jobs (type, entity_id, serial_key)
+  select type, entity_id, serial_key from replayed order by id
+  on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
+  returning id`
+
+/**
+ * Runs a retrying or dead job again now. A dead job is replayed as a new job with a fresh round
+ * budget (attempts 0); a job already waiting for the same entity (queued since this one died) is
+ * run now instead of a new one. Asked again, a replayed job answers `not_failed` naming the newest
+ * job of its entity: a second request never queues the work twice.
  */
 export async function retryJob(
   db: Database,
   jobId: string,
   onDeadReplayed?: DeadJobReplayed
 ): Promise<RetryOutcome> {
-  if (!/^\d{1,18}$/.test(jobId)) return 'not_found'
+  if (!/^\d{1,18}$/.test(jobId)) return { kind: 'not_found' }
   return db.transaction(async (tx) => {
-    const [job] = await rows<{ state: string; type: string; entity_id: string }>(
+    // The row lock orders this against another retry of the same job and against retry-dead.
+    const [job] = await rows<{ state: JobState; type: string; entity_id: string }>(
       tx,
       sql`select state, type, entity_id from jobs where id = ${jobId}::bigint for update`
     )
-    if (!job) return 'not_found'
-    if (job.state !== 'retrying' && job.state !== 'dead') return 'not_failed'
-    if (job.state === 'dead') await onDeadReplayed?.(tx, { type: job.type, entityId: job.entity_id })
-    const waiting = await rows<{ id: string }>(
-      tx,
-      sql`update jobs set run_at = now(), updated_at = now()
-          where type = ${job.type} and entity_id = ${job.entity_id} and state in ('pending', 'retrying')
-          returning id`
-    )
-    if (waiting.length === 0) {
-      await tx.execute(sql`update jobs set state = 'pending', attempts = 0, run_at = now(), updated_at = now()
-        where id = ${jobId}::bigint`)
+    if (!job) return { kind: 'not_found' }
+    if (job.state === 'replayed') {
+      const [latest] = await rows<{ id: string; state: JobState }>(
+        tx,
+        sql`select id::text as id, state from jobs where type = ${job.type} and entity_id = ${job.entity_id}
+            order by id desc limit 1`
+      )
+      return { kind: 'not_failed', state: job.state, latest }
     }
-    return 'queued'
+    if (job.state !== 'retrying' && job.state !== 'dead') return { kind: 'not_failed', state: job.state }
+    await tx.execute(sql`update jobs set run_at = now(), updated_at = now()
+      where type = ${job.type} and entity_id = ${job.entity_id} and state in ('pending', 'retrying')`)
+    if (job.state === 'dead') {
+      await onDeadReplayed?.(tx, { type: job.type, entityId: job.entity_id })
+      await tx.execute(replay(sql`id = ${jobId}::bigint`))
+    }
+    return { kind: 'queued' }
   })
 }
 
-/** Every dead sync job (the latest of its entity) runs again; returns how many were queued. */
+/** Every dead sync job (the latest of its entity) is replayed; returns how many new jobs were queued. */
 export async function retryDeadJobs(db: Database): Promise<number> {
-  const revived = await rows<{ id: string }>(
-    db,
-    sql`update jobs set state = 'pending', attempts = 0, run_at = now(), updated_at = now()
-        where state = 'dead' and ${LATEST}
-          and not exists (select 1 from jobs waiting where waiting.type = jobs.type
-            and waiting.entity_id = jobs.entity_id and waiting.state in ('pending', 'retrying'))
-        returning id`
-  )
-  return revived.length
+  return (await rows<{ id: string }>(db, replay(sql`${SYNC_JOB} and ${LATEST}`))).length
 }

@@ -30,3 +30,42 @@ export async function queueSnapshot(db: Pick<Database, 'execute'>): Promise<Queu
   }
   return { byState, oldestRunnableAgeSeconds: oldest }
 }
+
+/**
+ * Scrapes come from every Prometheus replica and dashboard refresh, and the figures come from a
+ * `group by` over the whole table: reading them at most this often keeps scrapes off the database.
+ */
+export const QUEUE_STATS_MAX_AGE_MS = 5_000
+
+/**
+ * The queue figures of the last `maxAgeMs`: one reading serves every scrape until it is that old
+ * (scrapes arriving while it is read share it too). A failed reading is not kept.
+ */
+export class QueueStatsCache {
+  readonly #read: () => Promise<QueueSnapshot>
+  readonly #maxAgeMs: number
+  readonly #now: () => number
+  #reading: Promise<QueueSnapshot> | undefined
+  #readAt = 0
+
+  constructor(
+    read: () => Promise<QueueSnapshot>,
+    { maxAgeMs, now }: { maxAgeMs: number; now: () => number }
+  ) {
+    this.#read = read
+    this.#maxAgeMs = maxAgeMs
+    this.#now = now
+  }
+
+  snapshot(): Promise<QueueSnapshot> {
+    const now = this.#now()
+    if (this.#reading && now - this.#readAt < this.#maxAgeMs) return this.#reading
+    const reading = this.#read()
+    this.#reading = reading
+    this.#readAt = now
+    reading.catch(() => {
+      if (this.#reading === reading) this.#reading = undefined
+    })
+    return reading
+  }
+}

@@ -31,14 +31,19 @@ export async function enqueue(executor: Executor, job: EnqueueInput): Promise<vo
 }
 
 /**
- * Claims up to `limit` runnable jobs of the given types. Only the oldest active job of each serial
- * key is a candidate, and a key whose head is running under a live lease is skipped, so one
- * contact's jobs run one at a time and in order, across processes. A running job whose lease
- * expired (its process died) is a candidate again. SKIP LOCKED lets concurrent claimers pass
- * each other; the partial unique index `jobs_running_key_uq` backs the guarantee in the database.
- * A candidate's head is looked up per candidate (jobs_active_key_idx): a join against all heads
- * (`distinct on`) was planned as a nested loop whenever the statistics predate a backlog (a fresh
- * table, or a burst after a quiet time) — 0.4 to 2.6 s per claim at 2,000–3,000 waiting jobs.
+ * Claims up to `limit` runnable jobs of the given types. A contact's jobs (one serial key) run one
+ * at a time and in order, across processes:
+ * - a waiting job is a candidate only when it is the oldest waiting job of its key and no job of
+ *   its key is running — whatever the ids say, so a job queued with an older id than the running
+ *   one (a replay, a row left by an older version) waits for it instead of colliding with it;
+ * - a running job whose lease expired (its process died) is always a candidate: it was its key's
+ *   head when it started, and nothing else of the key can start before it ends.
+ * So a claim can never pick two running jobs of one key, and the partial unique index
+ * `jobs_running_key_uq` (which would abort the whole statement, for every contact) only backs
+ * the guarantee. SKIP LOCKED lets concurrent claimers pass each other.
+ * Heads are looked up per candidate (jobs_active_key_idx, jobs_running_key_uq): a join against
+ * all heads (`distinct on`) was planned as a nested loop whenever the statistics predate a backlog
+ * (a fresh table, or a burst after a quiet time) — 0.4 to 2.6 s per claim at 2,000–3,000 waiting jobs.
  */
 export async function claimJobs(
   db: Executor,
@@ -56,11 +61,15 @@ export async function claimJobs(
       select j.id
       from jobs j
       where j.type in (${typeList})
-        and ((j.state in ('pending', 'retrying') and j.run_at <= now())
-          or (j.state = 'running' and j.locked_until < now()))
-        and j.id = (
-          select min(head.id) from jobs head
-          where head.serial_key = j.serial_key and head.state in ('pending', 'retrying', 'running'))
+        and ((j.state = 'running' and j.locked_until < now())
+          or (j.state in ('pending', 'retrying') and j.run_at <= now()
+            -- With no job of the key running, this is its oldest waiting job (and the index's
+            -- own states let min() read the first entry of jobs_active_key_idx).
+            and j.id = (
+              select min(head.id) from jobs head
+              where head.serial_key = j.serial_key and head.state in ('pending', 'retrying', 'running'))
+            and not exists (
+              select 1 from jobs busy where busy.serial_key = j.serial_key and busy.state = 'running')))
       order by j.run_at, j.id
       limit ${limit}
       for update of j skip locked
@@ -156,4 +165,28 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number, ra
   const exponent = Math.min(Math.max(attempts - 1, 0), 40)
   const delay = Math.min(maxMs, baseMs * 2 ** exponent)
   return Math.round(delay * (1 - 0.2 * random()))
+}
+
+/**
+ * Gives a claimed job back without counting the round: waiting again (`pending`, or `retrying`
+ * when it had failed before), due in `delayMs`, its attempts as before the claim, no failure
+ * recorded. A job waiting for the same entity (enqueued while this one ran) is folded into it.
+ */
+export async function deferJob(db: Database, job: ClaimedJob, delayMs: number): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`
+      delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
+        and state in ('pending', 'retrying') and id <> ${job.id}`)
+    const deferred = await rows(
+      tx,
+      sql`update jobs set
+            state = case when failed_at is null then 'pending' else 'retrying' end,
+            attempts = greatest(attempts - 1, 0),
+            run_at = now() + ${Math.max(0, Math.ceil(delayMs))} * interval '1 millisecond',
+            lock_token = null, locked_until = null, updated_at = now()
+          where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+          returning id`
+    )
+    return deferred.length > 0
+  })
 }

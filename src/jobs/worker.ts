@@ -7,6 +7,7 @@ import {
   type ClaimedJob,
   claimJobs,
   completeJob,
+  deferJob,
   extendLease,
   type FailOutcome,
   type FailureReport,
@@ -16,6 +17,20 @@ import {
 /** Thrown by a handler when retrying cannot help (e.g. Pipedrive answered 400): the job is dead at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError'
+}
+
+/**
+ * Thrown by a handler that cannot go on for a while through no fault of its own (its Pipedrive
+ * token is paused): the job gives its slot back and runs again in `delayMs`, the round not counted.
+ */
+export class DeferJobError extends Error {
+  override name = 'DeferJobError'
+  readonly delayMs: number
+
+  constructor(message: string, delayMs: number) {
+    super(message)
+    this.delayMs = delayMs
+  }
 }
 
 /**
@@ -49,6 +64,8 @@ const DEFAULT_CONCURRENCY = 16
 const DEFAULT_POLL_INTERVAL_MS = 1_000
 // Renew well before expiry so one slow database round trip cannot lose the lease.
 const LEASE_RENEWALS_PER_LEASE = 3
+// A deferred job is due by the database's clock: wake a little after it, not a little before.
+const DEFER_WAKE_MARGIN_MS = 20
 
 export class Worker {
   readonly #options: Required<Omit<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>> &
@@ -213,6 +230,7 @@ export class Worker {
   }
 
   async #fail(job: ClaimedJob, error: unknown): Promise<void> {
+    if (error instanceof DeferJobError) return this.#defer(job, error)
     const { db, log, maxAttempts, backoffBaseMs, backoffMaxMs, random, onFailed, reportFailure } =
       this.#options
     const dead = error instanceof PermanentJobError || job.attempts >= maxAttempts
@@ -245,6 +263,23 @@ export class Worker {
     } catch (failError) {
       // The lease runs out and the job is taken up again: nothing is lost.
       log.error({ err: failError, jobId: job.id }, 'recording a job failure failed')
+    }
+  }
+
+  /** Not a failure: no failed round, no callback, no attempt used. */
+  async #defer(job: ClaimedJob, deferral: DeferJobError): Promise<void> {
+    const { db, log } = this.#options
+    const fields = { jobId: job.id, type: job.type, entityId: job.entityId, delayMs: deferral.delayMs }
+    try {
+      const kept = await deferJob(db, job, deferral.delayMs)
+      if (kept) {
+        log.info(fields, `job deferred: ${deferral.message}`)
+        // Claim it as soon as it is due rather than at the next poll.
+        setTimeout(() => this.notify(), deferral.delayMs + DEFER_WAKE_MARGIN_MS).unref()
+      } else log.warn(fields, 'job deferral not recorded: the job had been taken over')
+    } catch (error) {
+      // As for a failure: the lease runs out and the job is taken up again.
+      log.error({ err: error, jobId: job.id }, 'recording a job deferral failed')
     }
   }
 }

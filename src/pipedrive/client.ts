@@ -7,7 +7,8 @@ import {
   type NetworkFailureKind,
   PipedriveError,
   PipedriveNetworkError,
-  PipedriveRateLimitError
+  PipedriveRateLimitError,
+  PipedriveRatePausedError
 } from './errors.js'
 import { type Logger, silentLogger } from './logger.js'
 import { callKindOf, type RateBudget } from './rate-budget.js'
@@ -71,6 +72,11 @@ export interface PipedriveClientOptions {
   onAttempt?: AttemptHook
   requestTimeoutMs?: number
   defaultRateLimitWaitMs?: number
+  /**
+   * A 429 asking for a longer wait than this fails with PipedriveRatePausedError instead of being
+   * retried in-line after the wait (unset: every wait is waited out). The token is paused anyway.
+   */
+  maxRateLimitWaitMs?: number
 }
 
 /**
@@ -226,12 +232,16 @@ export class PipedriveClient {
         { pipedriveToken: this.key, endpoint: endpoint.name, status, waitMs },
         'Pipedrive rate limit hit'
       )
-      throw new PipedriveRateLimitError(
+      const limited = new PipedriveRateLimitError(
         call,
         status,
         message ?? (status === 403 ? 'non-JSON 403 (treated as rate limiting)' : 'rate limited'),
         waitMs
       )
+      const { maxRateLimitWaitMs } = this.#options
+      if (maxRateLimitWaitMs !== undefined && waitMs > maxRateLimitWaitMs)
+        throw new PipedriveRatePausedError(waitMs, { cause: limited })
+      throw limited
     }
     if (status >= 400 || json?.success === false) {
       throw new PipedriveError(call, status, message ?? (json ? 'no error message' : `non-JSON answer`))

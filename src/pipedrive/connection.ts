@@ -5,7 +5,7 @@ import { type AttemptHook, PipedriveClient } from './client.js'
 import type { CreateCoordinator } from './create-coordinator.js'
 import { createPipedrivePool } from './dispatcher.js'
 import { type Logger, silentLogger } from './logger.js'
-import type { RateBudget } from './rate-budget.js'
+import { MAX_INLINE_PAUSE_MS, type RateBudget } from './rate-budget.js'
 import { InProcessRateBudget } from './rate-limiter.js'
 import { tokenKey } from './token-key.js'
 
@@ -25,6 +25,8 @@ export interface PipedriveConnectionOptions {
   defaultRateLimitWaitMs?: number
   /** Serialises creates every token shares (labels) across instances; default: none beyond each account. */
   coordinator?: CreateCoordinator
+  /** See PipedriveClientOptions.maxRateLimitWaitMs. */
+  maxRateLimitWaitMs?: number
 }
 
 /** One Pipedrive origin: the socket pool and the rate budget shared by every token's account. */
@@ -47,8 +49,16 @@ export class PipedriveConnection {
     const key = tokenKey(token)
     let account = this.#accounts.get(key)
     if (!account) {
-      const { baseUrl, budget, retry, logger, onAttempt, requestTimeoutMs, defaultRateLimitWaitMs } =
-        this.#options
+      const {
+        baseUrl,
+        budget,
+        retry,
+        logger,
+        onAttempt,
+        requestTimeoutMs,
+        defaultRateLimitWaitMs,
+        maxRateLimitWaitMs
+      } = this.#options
       const client = new PipedriveClient({
         baseUrl,
         token,
@@ -58,7 +68,8 @@ export class PipedriveConnection {
         ...(logger ? { logger } : {}),
         ...(onAttempt ? { onAttempt } : {}),
         ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
-        ...(defaultRateLimitWaitMs ? { defaultRateLimitWaitMs } : {})
+        ...(defaultRateLimitWaitMs ? { defaultRateLimitWaitMs } : {}),
+        ...(maxRateLimitWaitMs === undefined ? {} : { maxRateLimitWaitMs })
       })
       account = new PipedriveAccount(client, logger ?? silentLogger, this.#options.coordinator)
       this.#accounts.set(key, account)
@@ -72,7 +83,11 @@ export class PipedriveConnection {
   }
 }
 
-/** The connection as the configuration describes it (per-process budget). */
+/**
+ * The connection as the configuration describes it (a per-process budget unless one is given).
+ * Rate-limit pauses longer than MAX_INLINE_PAUSE_MS are not waited out inside a call: the job
+ * gives its worker slot back (a budget given here should be built with the same maxPauseWaitMs).
+ */
 export function createPipedriveConnection(
   config: Pick<
     Config,
@@ -95,11 +110,13 @@ export function createPipedriveConnection(
     deps.budget ??
     new InProcessRateBudget({
       general: { limit: config.PIPEDRIVE_RATE_LIMIT, windowMs: config.PIPEDRIVE_RATE_WINDOW_MS },
-      search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS }
+      search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS },
+      maxPauseWaitMs: MAX_INLINE_PAUSE_MS
     })
   return new PipedriveConnection({
     baseUrl: config.PIPEDRIVE_BASE_URL,
     retry: { retries: INLINE_RETRIES, baseMs: config.SYNC_RETRY_BASE_MS },
+    maxRateLimitWaitMs: MAX_INLINE_PAUSE_MS,
     ...deps,
     budget
   })

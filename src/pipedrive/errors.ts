@@ -56,6 +56,23 @@ export class PipedriveRateLimitError extends PipedriveError {
   }
 }
 
+/**
+ * The token is paused (a 429's retry-after, or Pipedrive's window used up by someone else) for
+ * longer than a caller should wait inside a call: nothing more is sent now. Not retried in-line —
+ * a job gives its worker slot back and runs again when the pause ends (`waitMs` from now).
+ */
+export class PipedriveRatePausedError extends Error {
+  readonly waitMs: number
+  readonly retryable = false
+  readonly ambiguous = false
+
+  constructor(waitMs: number, options?: ErrorOptions) {
+    super(`Pipedrive rate limit: this token is paused for another ${Math.ceil(waitMs / 1000)} s`, options)
+    this.name = 'PipedriveRatePausedError'
+    this.waitMs = waitMs
+  }
+}
+
 export type NetworkFailureKind = 'refused' | 'connect-timeout' | 'timeout' | 'reset' | 'other'
 
 /** No usable answer: the connection failed, was cut, or the call timed out. Always retryable. */

@@ -25,7 +25,9 @@ export interface RatePermit {
 export interface RateBudget {
   /**
    * Resolves when the call may be sent; callers beyond the budget wait in FIFO order, except that
-   * general calls pass a search call that waits for the search budget.
+   * general calls pass a search call that waits for the search budget. While the token is paused
+   * for longer than the budget's `maxPauseWaitMs` (when set), waiting calls are rejected with
+   * PipedriveRatePausedError.
    */
   acquire(key: string, kind: CallKind, signal?: AbortSignal): Promise<RatePermit>
   /** No call of this token is granted for `ms` (a 429's retry-after, or an unexpected remaining: 0 until reset). */
@@ -36,6 +38,13 @@ export interface BudgetLimit {
   limit: number
   windowMs: number
 }
+
+/**
+ * Pauses of a token up to this long are waited out inside the call; a longer one fails the call
+ * with PipedriveRatePausedError instead, so the job gives its worker slot back (one paused token
+ * must not hold every slot while other tokens' work waits) and is run again when the pause ends.
+ */
+export const MAX_INLINE_PAUSE_MS = 2_000
 
 /** Search endpoints are the paths ending in `/search` (pipedrive-api.md); `users/find` is not one. */
 export function callKindOf(path: string): CallKind {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { PipedriveRatePausedError } from './errors.js'
 import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
 import { type Waiter, WaiterQueue } from './waiter-queue.js'
 
@@ -13,6 +14,8 @@ import { type Waiter, WaiterQueue } from './waiter-queue.js'
 export interface InProcessBudgetOptions {
   general: BudgetLimit
   search: BudgetLimit
+  /** A pause longer than this rejects the token's waiting calls (unset: every pause is waited out). */
+  maxPauseWaitMs?: number
 }
 
 interface Bucket {
@@ -94,6 +97,12 @@ export class InProcessRateBudget implements RateBudget {
       const head = state.queue.first
       if (!head) return
       const now = performance.now()
+      const pauseLeftMs = state.pausedUntil - now
+      const { maxPauseWaitMs } = this.#options
+      if (maxPauseWaitMs !== undefined && pauseLeftMs > maxPauseWaitMs) {
+        state.queue.take(head)?.reject(new PipedriveRatePausedError(pauseLeftMs))
+        continue
+      }
       const readyAt = this.#readyAt(state, head.need, now)
       if (readyAt <= now) {
         this.#grant(state, head, now)

@@ -134,24 +134,28 @@ export async function returnSlots(db: Executor, releases: readonly SlotRelease[]
 }
 
 /**
- * How long until a call of these budgets could be granted: the end of a pause, or when the
- * oldest slot of each budget is a window old. Slots held by running calls count with their hold,
- * which over-estimates (they usually end sooner), so callers poll at a shorter interval too.
+ * How long until a call of these budgets could be granted (`waitMs`): the end of a pause, or when
+ * the oldest slot of each budget is a window old; and how much of that is the pause (`pausedMs`).
+ * Slots held by running calls count with their hold, which over-estimates (they usually end
+ * sooner), so callers poll at a shorter interval too.
  */
-export async function msUntilFree(db: Executor, key: string, needs: readonly SlotNeed[]): Promise<number> {
+export async function msUntilFree(
+  db: Executor,
+  key: string,
+  needs: readonly SlotNeed[]
+): Promise<{ waitMs: number; pausedMs: number }> {
   const budgets = needs.map(
     (need) => sql`coalesce((
       select extract(epoch from min(used_at) + ${ms(need.windowMs)} - now()) * 1000
       from rate_slots where token_key = ${key} and kind = ${need.kind} and slot <= ${need.limit}::int), 0)`
   )
-  const [row] = await rows<{ waitMs: number | string }>(
+  const [row] = await rows<{ waitMs: number | string; pausedMs: number | string }>(
     db,
-    sql`select greatest(0,
-      coalesce((select extract(epoch from paused_until - now()) * 1000
-        from rate_pauses where token_key = ${key}), 0),
-      ${sql.join(budgets, sql`, `)})::float8 as "waitMs"`
+    sql`select greatest(pause.ms, ${sql.join(budgets, sql`, `)})::float8 as "waitMs", pause.ms::float8 as "pausedMs"
+      from (select greatest(0, coalesce((select extract(epoch from paused_until - now()) * 1000
+        from rate_pauses where token_key = ${key}), 0)) as ms) as pause`
   )
-  return Number(row?.waitMs ?? 0)
+  return { waitMs: Number(row?.waitMs ?? 0), pausedMs: Number(row?.pausedMs ?? 0) }
 }
 
 /** No call of the token is granted, on any instance, for `pauseMs`; a longer pause already set stands. */

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Executor } from '../db/database.js'
 import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
+import { PipedriveRatePausedError } from './errors.js'
 import { type Logger, silentLogger } from './logger.js'
 import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
 import {
@@ -35,6 +36,8 @@ export interface SharedBudgetOptions {
    * never releases; its slots free themselves this long (plus a window) after the grant.
    */
   holdMs?: number
+  /** A pause longer than this rejects the token's waiting calls (unset: every pause is waited out). */
+  maxPauseWaitMs?: number
   logger?: Logger
 }
 
@@ -64,6 +67,7 @@ export class SharedRateBudget implements RateBudget {
   readonly #releases: SlotReleases
   readonly #needs: Record<CallKind, readonly SlotNeed[]>
   readonly #holdMs: number
+  readonly #maxPauseWaitMs: number
   readonly #log: Logger
   readonly #queues = new Map<string, TokenQueue>()
   /** Tokens whose slot rows this process has already created. */
@@ -81,6 +85,7 @@ export class SharedRateBudget implements RateBudget {
     // A search call is also one more request for the token: it needs a slot of both budgets.
     this.#needs = { general: [general], search: [general, search] }
     this.#holdMs = options.holdMs ?? DEFAULT_HOLD_MS
+    this.#maxPauseWaitMs = options.maxPauseWaitMs ?? Number.POSITIVE_INFINITY
     this.#log = options.logger ?? silentLogger
   }
 
@@ -140,7 +145,13 @@ export class SharedRateBudget implements RateBudget {
             continue
           }
           if (await this.#grantAroundSearch(key, queue, head)) continue
-          delayMs = await msUntilFree(this.#db, key, head.need)
+          const free = await msUntilFree(this.#db, key, head.need)
+          if (free.pausedMs > this.#maxPauseWaitMs) {
+            for (const waiter of [...queue.waiters.items])
+              queue.waiters.take(waiter)?.reject(new PipedriveRatePausedError(free.pausedMs))
+            continue
+          }
+          delayMs = free.waitMs
         } catch (error) {
           // The database is unreachable: fail this call (nothing was sent) rather than hang it.
           queue.waiters.take(head)?.reject(error)

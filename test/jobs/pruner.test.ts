@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
+import { listFailures, retryDeadJobs } from '../../src/jobs/failures.js'
+import { JOB_TYPES } from '../../src/jobs/job-types.js'
 import { prune } from '../../src/jobs/pruner.js'
 import { testDatabase, uid } from '../helper.js'
 
@@ -49,4 +51,33 @@ t.test('old finished jobs, inbox rows and settled callbacks go; everything else 
     [`${tag}-pending`],
     'an undelivered callback is kept'
   )
+})
+
+t.test('pruning never changes what the operator sees: an older dead job stays history', async (t) => {
+  const tag = uid('history')
+  const type = JOB_TYPES.contactSync
+  const at = (days: number) => sql`now() - ${days} * interval '1 day'`
+  // Dead 21 days ago, then synced by a newer job (finished 20 days ago): history, not a failure.
+  // Dead, replayed, and the replay done — all 20 days ago. And one job dead now: a failure.
+  await db.execute(sql`insert into jobs (type, entity_id, serial_key, state, failed_at, finished_at, last_error)
+    values (${type}, ${`${tag}-synced`}, ${`${tag}-synced`}, 'dead', ${at(21)}, null, 'Pipedrive answered 400'),
+           (${type}, ${`${tag}-synced`}, ${`${tag}-synced`}, 'done', null, ${at(20)}, null),
+           (${type}, ${`${tag}-replayed`}, ${`${tag}-replayed`}, 'replayed', ${at(21)}, ${at(20)}, 'Pipedrive answered 400'),
+           (${type}, ${`${tag}-replayed`}, ${`${tag}-replayed`}, 'done', null, ${at(20)}, null),
+           (${type}, ${`${tag}-dead`}, ${`${tag}-dead`}, 'dead', ${at(21)}, null, 'Pipedrive answered 400')`)
+  const failures = async () =>
+    (await listFailures(db, { limit: 100 })).items
+      .filter((item) => item.id.startsWith(tag))
+      .map((item) => `${item.id} ${item.state}`)
+  const before = await failures()
+  t.same(before, [`${tag}-dead dead`])
+
+  await prune(db, 14)
+  t.same(await failures(), before, 'the failures list is the same')
+  const left = await rows<{ entity_id: string; state: string }>(
+    db,
+    sql`select entity_id, state from jobs where entity_id like ${`${tag}%`} order by id`
+  )
+  t.same(left, [{ entity_id: `${tag}-dead`, state: 'dead' }], 'history went with the jobs that superseded it')
+  t.equal(await retryDeadJobs(db), 1, 'retry-dead replays the one failure, nothing from history')
 })

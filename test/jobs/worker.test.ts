@@ -3,8 +3,21 @@ import { pino } from 'pino'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
 import { leaseHeld } from '../../src/jobs/job-lease.js'
-import { backoffDelay, type ClaimedJob, claimJobs, completeJob, enqueue } from '../../src/jobs/queue.js'
-import { type JobHandler, PermanentJobError, Worker, type WorkerOptions } from '../../src/jobs/worker.js'
+import {
+  backoffDelay,
+  type ClaimedJob,
+  claimJobs,
+  completeJob,
+  deferJob,
+  enqueue
+} from '../../src/jobs/queue.js'
+import {
+  DeferJobError,
+  type JobHandler,
+  PermanentJobError,
+  Worker,
+  type WorkerOptions
+} from '../../src/jobs/worker.js'
 import { eventually, testDatabase, uid } from '../helper.js'
 
 const database = await testDatabase(t)
@@ -288,6 +301,127 @@ t.test('stop() finishes in-flight work and claims nothing more', async (t) => {
   w.notify()
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal((await jobRow(type, second))?.state, 'pending', 'nothing claimed after stop')
+})
+
+/** A job row as another process (or an operator's replay) left it, with a chosen id order. */
+async function insertJob(row: {
+  type: string
+  entityId: string
+  serialKey: string
+  state: string
+  lease?: string
+}) {
+  const [inserted] = await rows<{ id: string }>(
+    db,
+    sql`insert into jobs (type, entity_id, serial_key, state, attempts, lock_token, locked_until, started_at)
+        values (${row.type}, ${row.entityId}, ${row.serialKey}, ${row.state},
+          ${row.state === 'running' ? 1 : 0},
+          ${row.state === 'running' ? sql`gen_random_uuid()` : sql`null`},
+          ${row.lease ? sql`now() + ${row.lease}::interval` : sql`null`},
+          ${row.state === 'running' ? sql`now()` : sql`null`})
+        returning id::text as id`
+  )
+  return inserted?.id as string
+}
+
+t.test('a key with a running job is never claimed, even when an older job of that key waits', async (t) => {
+  const type = uid('busykey')
+  const contact = uid('contact')
+  const other = uid('contact')
+  // An old job queued again while a newer one of the same contact runs: the older id waits.
+  await insertJob({ type, entityId: `${contact}:old`, serialKey: contact, state: 'pending' })
+  await insertJob({
+    type,
+    entityId: `${contact}:new`,
+    serialKey: contact,
+    state: 'running',
+    lease: '1 minute'
+  })
+  await insertJob({ type, entityId: other, serialKey: other, state: 'pending' })
+  const claimed = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.same(
+    claimed.map((job) => job.entityId),
+    [other],
+    'the other contact is claimed; nothing of the busy one (and the claim does not fail)'
+  )
+})
+
+t.test('an expired running job is claimed again before an older waiting job of its key', async (t) => {
+  const type = uid('expiredkey')
+  const contact = uid('contact')
+  await insertJob({ type, entityId: `${contact}:old`, serialKey: contact, state: 'pending' })
+  await insertJob({
+    type,
+    entityId: `${contact}:new`,
+    serialKey: contact,
+    state: 'running',
+    lease: '-1 second'
+  })
+  const [again, ...rest] = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.equal(again?.entityId, `${contact}:new`, 'the job whose process died runs again')
+  t.same(rest, [], 'and nothing else of its key')
+  t.ok(await completeJob(db, again as ClaimedJob))
+  const [next] = await claimJobs(db, { types: [type], limit: 10, leaseMs: 5_000 })
+  t.equal(next?.entityId, `${contact}:old`, 'then the waiting one')
+})
+
+t.test('a deferred job gives its slot back and runs later, its round not counted, no failure', async (t) => {
+  const type = uid('defer')
+  const paused = uid('e')
+  const other = uid('e')
+  const ran: string[] = []
+  const failures: unknown[] = []
+  let deferrals = 0
+  const w = worker(
+    t,
+    {
+      [type]: async (job) => {
+        if (job.entityId === paused && deferrals++ === 0) throw new DeferJobError('token paused', 500)
+        ran.push(job.entityId)
+      }
+    },
+    {
+      concurrency: 1,
+      onFailed: (_job, outcome) => void failures.push(outcome),
+      reportFailure: async () => void failures.push('reported')
+    }
+  )
+  await enqueue(db, { type, entityId: paused, serialKey: paused })
+  await enqueue(db, { type, entityId: other, serialKey: other })
+  w.start()
+  await eventually(async () => ran.includes(other), 2_000)
+  t.notOk(ran.includes(paused), 'the other job ran in the only slot while the deferred one waited')
+  const waiting = await rows<{
+    state: string
+    attempts: number
+    last_error: string | null
+    due_in_ms: number
+  }>(
+    db,
+    sql`select state, attempts, last_error, extract(epoch from run_at - now()) * 1000 as due_in_ms
+        from jobs where type = ${type} and entity_id = ${paused}`
+  )
+  t.match(waiting, [{ state: 'pending', attempts: 0, last_error: null }], 'waiting again, attempts as before')
+  t.ok(Number(waiting[0]?.due_in_ms) > 0, 'due when the deferral ends, not at once')
+  await eventually(async () => (await jobRow(type, paused))?.state === 'done', 5_000)
+  t.equal((await jobRow(type, paused))?.attempts, 1, 'one round counted: the one that ran')
+  t.same(failures, [], 'no failure recorded or reported')
+})
+
+t.test('a retrying job that is deferred stays retrying, with its error and attempts', async (t) => {
+  const type = uid('deferretry')
+  const entityId = uid('e')
+  await db.execute(sql`insert into jobs (type, entity_id, serial_key, state, attempts, failed_at, last_error)
+    values (${type}, ${entityId}, ${entityId}, 'retrying', 2, now(), 'Pipedrive answered 503')`)
+  const [job] = await claimJobs(db, { types: [type], limit: 1, leaseMs: 5_000 })
+  t.equal(job?.attempts, 3)
+  t.ok(await deferJob(db, job as ClaimedJob, 60_000))
+  t.match(await jobRow(type, entityId), {
+    state: 'retrying',
+    attempts: 2,
+    last_error: 'Pipedrive answered 503'
+  })
+  t.notOk(await deferJob(db, job as ClaimedJob, 60_000), 'a stale claim cannot defer it again')
 })
 
 /** A logger whose lines the test reads. */

@@ -1,6 +1,11 @@
 import t from 'tap'
 import { createPerson, findUsers, getCurrentUser, getPerson } from '../../src/pipedrive/api.js'
-import { PipedriveError, PipedriveNetworkError, PipedriveRateLimitError } from '../../src/pipedrive/errors.js'
+import {
+  PipedriveError,
+  PipedriveNetworkError,
+  PipedriveRateLimitError,
+  PipedriveRatePausedError
+} from '../../src/pipedrive/errors.js'
 import { fail, mockPipedrive, ok, sentBody, TOKEN } from './mock-pipedrive.js'
 
 const user = { id: 1001, name: 'Olga Owner', email: 'owner@crm.example', active_flag: true, is_admin: true }
@@ -127,6 +132,30 @@ t.test('429 retried 3 times then a rate-limit error with the wait', async (t) =>
   t.equal(error.waitMs, 10_000)
   t.equal(error.ambiguous, false)
   t.equal(setup.attempts.length, 4)
+})
+
+t.test('a 429 asking for a long wait is not waited inside the call: the token is paused', async (t) => {
+  const setup = mockPipedrive({ maxRateLimitWaitMs: 2_000 })
+  setup.pool
+    .intercept({ path: '/api/v1/users/me', method: 'GET' })
+    .reply(429, fail('Request over limit'), { headers: { 'retry-after': '30' } })
+  const error = await getCurrentUser(setup.client).catch((e: unknown) => e)
+  t.type(error, PipedriveRatePausedError)
+  t.equal((error as PipedriveRatePausedError).waitMs, 30_000, 'says how long the pause lasts')
+  t.type((error as Error).cause, PipedriveRateLimitError, 'with the 429 as its cause')
+  t.same(setup.delays, [], 'no in-line wait')
+  t.equal(setup.attempts.length, 1, 'and no second request')
+  t.same(setup.budget.pauses, [30_000], 'the token is paused for every call')
+})
+
+t.test('a 429 asking for a short wait is still waited and retried in-line', async (t) => {
+  const setup = mockPipedrive({ maxRateLimitWaitMs: 2_000 })
+  setup.pool
+    .intercept({ path: '/api/v1/users/me', method: 'GET' })
+    .reply(429, fail('Request over limit'), { headers: { 'retry-after': '2' } })
+  setup.pool.intercept({ path: '/api/v1/users/me', method: 'GET' }).reply(200, ok(user))
+  t.same(await getCurrentUser(setup.client), user)
+  t.same(setup.delays, [2_000])
 })
 
 t.test('an HTML 403 from the CDN counts as rate limiting', async (t) => {

@@ -37,7 +37,9 @@ export interface MockSetup {
 }
 
 /** A client on a MockAgent that refuses any request not intercepted (no test reaches the network). */
-export function mockPipedrive(options: { requestTimeoutMs?: number } = {}): MockSetup {
+export function mockPipedrive(
+  options: { requestTimeoutMs?: number; maxRateLimitWaitMs?: number } = {}
+): MockSetup {
   nock.disableNetConnect()
   const agent = new MockAgent()
   agent.disableNetConnect()
@@ -62,7 +64,8 @@ export function mockPipedrive(options: { requestTimeoutMs?: number } = {}): Mock
       wait: async (ms) => void delays.push(ms)
     },
     onAttempt: (info) => void attempts.push(info),
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {})
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+    ...(options.maxRateLimitWaitMs === undefined ? {} : { maxRateLimitWaitMs: options.maxRateLimitWaitMs })
   })
   return { agent, pool: agent.get(ORIGIN), client, budget, delays, attempts, logs }
 }

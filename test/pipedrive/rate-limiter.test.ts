@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { PipedriveRatePausedError } from '../../src/pipedrive/errors.js'
 import type { CallKind } from '../../src/pipedrive/rate-budget.js'
 import { InProcessRateBudget } from '../../src/pipedrive/rate-limiter.js'
 
@@ -127,6 +128,37 @@ t.test('a pause (429 retry-after, remaining: 0) holds every call of that token',
   t.ok(elapsed >= 149, `held for the pause (${elapsed.toFixed(1)} ms)`)
   t.ok((permits[0]?.waitedMs ?? 0) >= 148, 'waitedMs reports the wait')
 })
+
+t.test(
+  'a pause longer than maxPauseWaitMs rejects the token’s calls at once; a short one is waited',
+  async (t) => {
+    const budget = new InProcessRateBudget({
+      general: { limit: 100, windowMs: 1000 },
+      search: { limit: 10, windowMs: 1000 },
+      maxPauseWaitMs: 200
+    })
+    budget.pause('a', 5_000)
+    const start = performance.now()
+    const refused = await Promise.allSettled([budget.acquire('a', 'general'), budget.acquire('a', 'search')])
+    t.ok(performance.now() - start < 100, 'at once, not after the pause')
+    for (const outcome of refused) {
+      t.equal(outcome.status, 'rejected')
+      const error = (outcome as PromiseRejectedResult).reason as PipedriveRatePausedError
+      t.type(error, PipedriveRatePausedError)
+      t.ok(
+        error.waitMs > 4_900 && error.waitMs <= 5_000,
+        `says how long the pause lasts (${error.waitMs} ms)`
+      )
+    }
+    t.equal(budget.waiting, 0, 'nothing left waiting')
+    await (await budget.acquire('b', 'general')).release(true)
+    t.pass('another token is granted')
+    budget.pause('c', 150)
+    const pausedAt = performance.now()
+    await (await budget.acquire('c', 'general')).release(true)
+    t.ok(performance.now() - pausedAt >= 149, 'a pause within maxPauseWaitMs is waited out')
+  }
+)
 
 t.test('a request that was never sent frees its slot at once', async (t) => {
   const budget = new InProcessRateBudget({

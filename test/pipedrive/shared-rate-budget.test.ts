@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { type DatabaseHandle, openDatabase, rows } from '../../src/db/database.js'
+import { PipedriveRatePausedError } from '../../src/pipedrive/errors.js'
 import type { CallKind, RateBudget } from '../../src/pipedrive/rate-budget.js'
 import { type SharedBudgetOptions, SharedRateBudget } from '../../src/pipedrive/shared-rate-budget.js'
 import { testDatabase, uid } from '../helper.js'
@@ -186,6 +187,43 @@ t.test('a pause on one instance holds the token on the other', async (t) => {
   await a.pause(key, 50)
   t.equal(await stillBlockedAfter(b, key, 'general', 200), 'blocked', 'the longest pause stands')
 })
+
+t.test(
+  'a pause longer than maxPauseWaitMs rejects the token’s calls at once, on every instance',
+  async (t) => {
+    const [a, b] = budgets({
+      general: { limit: 100, windowMs: 1_000 },
+      search: { limit: 10, windowMs: 1_000 },
+      maxPauseWaitMs: 200
+    })
+    const key = uid('tok')
+    await a.pause(key, 5_000)
+    const start = clock()
+    const refused = await Promise.allSettled([
+      a.acquire(key, 'general'),
+      b.acquire(key, 'general'),
+      b.acquire(key, 'search')
+    ])
+    t.ok(clock() - start < 1_000, `at once, not after the pause (${Math.round(clock() - start)} ms)`)
+    for (const outcome of refused) {
+      t.equal(outcome.status, 'rejected')
+      const error = (outcome as PromiseRejectedResult).reason as PipedriveRatePausedError
+      t.type(error, PipedriveRatePausedError)
+      t.ok(
+        error.waitMs > 3_000 && error.waitMs <= 5_000,
+        `says how long the pause lasts (${error.waitMs} ms)`
+      )
+    }
+    t.equal(a.waiting + b.waiting, 0, 'nothing left waiting')
+    await (await b.acquire(uid('tok'), 'general')).release(false)
+    t.pass('another token is granted')
+    const short = uid('tok')
+    await a.pause(short, 150)
+    const pausedAt = clock()
+    await (await b.acquire(short, 'general')).release(false)
+    t.ok(clock() - pausedAt >= 149, 'a pause within maxPauseWaitMs is waited out')
+  }
+)
 
 t.test(
   'abort: a waiting call is rejected with the reason, the queue moves on, nothing is used',

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
+import { QUEUE_STATS_MAX_AGE_MS } from '../../src/jobs/queue-stats.js'
 import {
   activityEvent,
   build,
@@ -34,7 +35,14 @@ async function scrape(app: FastifyInstance): Promise<string> {
 }
 
 const database = await testDatabase(t)
-const app = await build(t, database, { startWorker: false })
+// The queue figures are read at most every QUEUE_STATS_MAX_AGE_MS of the app's clock: it stands
+// still (well within the webhook timestamps' 300 s tolerance) unless a test moves it on.
+const startedAt = Date.now()
+let skewMs = 0
+const app = await build(t, database, { startWorker: false, now: () => startedAt + skewMs })
+const afterQueueStatsExpire = () => {
+  skewMs += QUEUE_STATS_MAX_AGE_MS
+}
 const webhooks = (labels: Record<string, string>) =>
   scrape(app).then((text) => sample(text, 'pipedrive_sync_webhooks_received_total', labels))
 
@@ -114,6 +122,7 @@ t.test('rejected webhooks are counted with their status', async (t) => {
 })
 
 t.test('jobs by state and the age of the oldest runnable job, read from the table', async (t) => {
+  afterQueueStatsExpire()
   const text = await scrape(app)
   const before = sample(text, 'pipedrive_sync_jobs', { state: 'pending' })
   t.ok(before >= 2, `${before} pending jobs from the webhooks above`)
@@ -129,11 +138,24 @@ t.test('jobs by state and the age of the oldest runnable job, read from the tabl
     sql`update jobs set state = 'retrying', run_at = now() + interval '1 hour' where entity_id = ${later}`
   )
 
+  afterQueueStatsExpire()
   const after = await scrape(app)
   t.equal(sample(after, 'pipedrive_sync_jobs', { state: 'pending' }), before + 1)
   t.equal(sample(after, 'pipedrive_sync_jobs', { state: 'retrying' }), 1)
   const age = sample(after, 'pipedrive_sync_queue_oldest_runnable_job_age_seconds')
   t.ok(age >= 120 && age < 180, `oldest runnable job waited ${age} s (a job not yet due does not count)`)
+})
+
+t.test('scrapes in quick succession read the queue once; an older reading is replaced', async (t) => {
+  afterQueueStatsExpire()
+  const pending = async () => sample(await scrape(app), 'pipedrive_sync_jobs', { state: 'pending' })
+  const first = await pending()
+  t.equal((await postWebhook(app, contactEvent())).statusCode, 202)
+  t.equal(await pending(), first, 'a scrape right after reports the same reading, without asking the table')
+  skewMs += QUEUE_STATS_MAX_AGE_MS - 1
+  t.equal(await pending(), first, 'still the same just before the reading is too old')
+  skewMs += 1
+  t.equal(await pending(), first + 1, 'then the table is read again')
 })
 
 t.test('each app has its own registry', async (t) => {

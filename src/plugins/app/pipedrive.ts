@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { NamedLeases } from '../../db/named-leases.js'
 import { createPipedriveConnection, type PipedriveConnection } from '../../pipedrive/connection.js'
+import { MAX_INLINE_PAUSE_MS } from '../../pipedrive/rate-budget.js'
 import { PipedriveReachability } from '../../pipedrive/reachability.js'
 import { SharedRateBudget } from '../../pipedrive/shared-rate-budget.js'
 
@@ -22,6 +23,7 @@ export default fp(
     const budget = new SharedRateBudget(app.database.bookkeeping, {
       general: { limit: config.PIPEDRIVE_RATE_LIMIT, windowMs: config.PIPEDRIVE_RATE_WINDOW_MS },
       search: { limit: config.PIPEDRIVE_SEARCH_RATE_LIMIT, windowMs: config.PIPEDRIVE_SEARCH_RATE_WINDOW_MS },
+      maxPauseWaitMs: MAX_INLINE_PAUSE_MS,
       logger
     })
     const reachability = new PipedriveReachability()

@@ -1,5 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BadCursorError, listFailures, retryDeadJobs, retryJob } from '../../jobs/failures.js'
+import {
+  BadCursorError,
+  listFailures,
+  type RetryOutcome,
+  retryDeadJobs,
+  retryJob
+} from '../../jobs/failures.js'
 import { ApiFailure, FailuresPage, FailuresQuery, JobParams, Queued } from '../../schemas/operator-api.js'
 import { acceptUnknownPersonCreate } from '../../sync/person-create-marker.js'
 
@@ -39,10 +45,10 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { jobId } = request.params
       const outcome = await retryJob(app.db, jobId, acceptUnknownPersonCreate)
-      if (outcome === 'not_found')
+      if (outcome.kind === 'not_found')
         return reply.code(404).send({ success: false, error: `unknown job ${jobId}` })
-      if (outcome === 'not_failed') {
-        return reply.code(409).send({ success: false, error: `job ${jobId} is neither dead nor retrying` })
+      if (outcome.kind === 'not_failed') {
+        return reply.code(409).send({ success: false, error: notFailedMessage(jobId, outcome) })
       }
       app.jobs.notify()
       return reply.code(202).send({ success: true, queued: 1 })
@@ -64,6 +70,13 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.code(202).send({ success: true, queued })
     }
   )
+}
+
+function notFailedMessage(jobId: string, outcome: Extract<RetryOutcome, { kind: 'not_failed' }>): string {
+  const { latest } = outcome
+  if (outcome.state !== 'replayed') return `job ${jobId} is neither dead nor retrying (${outcome.state})`
+  if (!latest || latest.id === jobId) return `job ${jobId} was replayed already`
+  return `job ${jobId} was replayed as job ${latest.id}, which is ${latest.state}`
 }
 
 export default syncJobRoutes

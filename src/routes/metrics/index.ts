@@ -1,12 +1,17 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
-import { queueSnapshot } from '../../jobs/queue-stats.js'
+import { QUEUE_STATS_MAX_AGE_MS, QueueStatsCache, queueSnapshot } from '../../jobs/queue-stats.js'
 
 /**
  * `GET /metrics` (CONTRACT §4), Prometheus text format. Not authenticated, as the contract lists
  * it: keep it on a private network or behind the proxy (it reveals volumes, not data).
  */
 const metricsRoutes: FastifyPluginAsync = async (app) => {
+  // Read from the table, not from this process: every instance reports the same queue.
+  const queue = new QueueStatsCache(() => queueSnapshot(app.db), {
+    maxAgeMs: QUEUE_STATS_MAX_AGE_MS,
+    now: () => app.now()
+  })
   app.get(
     '/metrics',
     {
@@ -20,8 +25,7 @@ const metricsRoutes: FastifyPluginAsync = async (app) => {
       }
     },
     async (_request, reply) => {
-      // Read at scrape time: the table is the truth, whichever instance changed it.
-      app.metrics.setQueue(await queueSnapshot(app.db))
+      app.metrics.setQueue(await queue.snapshot())
       const body = await app.metricsRegistry.metrics()
       return reply.type(app.metricsRegistry.contentType).send(body)
     }

@@ -31,7 +31,7 @@ const jobOf = async (entityId: string) =>
   (
     await rows<{ id: string; state: string }>(
       app.db,
-      sql`select id::text as id, state from jobs where entity_id = ${entityId} order by id desc limit 1`
+      sql`select id::text as id, state from jobs where entity_id = ${entityId} order by jobs.id desc limit 1`
     )
   )[0]
 const runNow = (entityId: string) =>
@@ -103,9 +103,17 @@ t.test('retrying one job: a dead job runs again now; other states are 409; unkno
   t.equal(response.statusCode, 202)
   t.same(response.json(), { success: true, queued: 1 })
   await eventually(async () => (await jobOf(id))?.state === 'done')
+  const replay = await jobOf(id)
+  t.not(replay?.id, job?.id, 'the replay is a new job')
   const again = await api('POST', `/api/sync/jobs/${job?.id}/retry`)
   t.equal(again.statusCode, 409)
-  t.match(again.json(), { success: false, error: /neither dead nor retrying/ })
+  t.match(again.json(), {
+    success: false,
+    error: `job ${job?.id} was replayed as job ${replay?.id}, which is done`
+  })
+  const done = await api('POST', `/api/sync/jobs/${replay?.id}/retry`)
+  t.equal(done.statusCode, 409)
+  t.match(done.json(), { success: false, error: /neither dead nor retrying \(done\)/ })
   t.equal((await api('POST', '/api/sync/jobs/999999999/retry')).statusCode, 404)
   t.equal((await api('POST', '/api/sync/jobs/not-a-number/retry')).statusCode, 404)
 })
@@ -118,4 +126,33 @@ t.test('retry-dead queues every dead job', async (t) => {
   t.ok(response.json().queued >= 2)
   for (const id of ids) await eventually(async () => (await jobOf(id))?.state === 'done')
   t.pass('both ran to done')
+})
+
+t.test('every malformed cursor or limit is a 400 naming the problem, never a 500', async (t) => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64url')
+  const cursors = {
+    'twenty digits': b64('99999999999999999999:99999999999999999999'),
+    'a time past int8': b64('9223372036854775808:1'),
+    'an id past int8': b64('1:9223372036854775808'),
+    huge: b64(`${'9'.repeat(60)}:1`),
+    negative: b64('-1:-1'),
+    'not base64': '%%%***',
+    'base64 of nonsense': b64('hello world'),
+    'missing id': b64('1700000000000000:'),
+    'three parts': b64('1:2:3'),
+    'padded digits': b64(' 1:2'),
+    'too long': 'A'.repeat(201)
+  }
+  for (const [what, cursor] of Object.entries(cursors)) {
+    const response = await api('GET', `/api/sync/failures?cursor=${encodeURIComponent(cursor)}`)
+    t.equal(response.statusCode, 400, `cursor: ${what}`)
+    t.match(response.json(), { success: false, error: /cursor/ }, `cursor: ${what} is named`)
+  }
+  for (const limit of ['0', '101', '-1', '1.5', 'abc', '99999999999999999999', '']) {
+    const response = await api('GET', `/api/sync/failures?limit=${limit}`)
+    t.equal(response.statusCode, 400, `limit=${limit}`)
+    t.match(response.json(), { success: false, error: /limit/ }, `limit=${limit} is named`)
+  }
+  const empty = await api('GET', '/api/sync/failures?cursor=')
+  t.equal(empty.statusCode, 400, 'an empty cursor')
 })

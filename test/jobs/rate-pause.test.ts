@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm'
+import { pino } from 'pino'
+import t from 'tap'
+import { rows } from '../../src/db/database.js'
+import { enqueue } from '../../src/jobs/queue.js'
+import { type JobHandler, Worker } from '../../src/jobs/worker.js'
+import { getCurrentUser } from '../../src/pipedrive/api.js'
+import { toJobError } from '../../src/sync/job-errors.js'
+import { build, eventually, sandboxConfig, testDatabase, testSandbox, uid } from '../helper.js'
+
+/**
+ * One token paused by Pipedrive for longer than a call should wait must not hold the worker's
+ * slots: the service's own Pipedrive wiring (shared rate budget, client) with a worker of two slots.
+ */
+const database = await testDatabase(t)
+const sandbox = await testSandbox(t)
+const app = await build(t, database, { startWorker: false, config: sandboxConfig(sandbox) })
+const pausedToken = sandbox.token
+const otherToken = sandbox.tokens['sales@crm.example'] as string
+const RETRY_AFTER_MS = 6_000
+
+t.test('a long pause of one token gives the slots back: other work runs at once', async (t) => {
+  const type = uid('pause')
+  const finished = new Map<string, number>()
+  const failures: unknown[] = []
+  // Jobs name their token: p… the paused one, o… the other one, n… no Pipedrive call at all.
+  const handler: JobHandler = async (job, signal) => {
+    try {
+      if (!job.entityId.startsWith('n')) {
+        const token = job.entityId.startsWith('p') ? pausedToken : otherToken
+        await getCurrentUser(app.pipedrive.forToken(token).client, { signal })
+      }
+    } catch (error) {
+      throw toJobError(error)
+    }
+    finished.set(job.entityId, Date.now())
+  }
+  const worker = new Worker({
+    db: app.db,
+    handlers: { [type]: handler },
+    log: pino({ level: 'silent' }),
+    leaseMs: 30_000,
+    maxAttempts: 5,
+    backoffBaseMs: 60_000,
+    backoffMaxMs: 60_000,
+    concurrency: 2,
+    pollIntervalMs: 20,
+    onFailed: (job, outcome) => void failures.push(`${job.entityId} ${outcome}`),
+    reportFailure: async (_tx, job) => void failures.push(`${job.entityId} reported`)
+  })
+  t.teardown(() => worker.stop(1_000))
+
+  // Connections, slot rows and statements ready, so what follows measures the queue, not a cold start.
+  for (const token of [pausedToken, otherToken]) await getCurrentUser(app.pipedrive.forToken(token).client)
+  sandbox.clearRequests()
+  // The paused token's next request is refused with a retry-after well above the in-line limit.
+  sandbox.faults.set({
+    failNext: { count: 1, status: 429, retryAfterSeconds: RETRY_AFTER_MS / 1000, path: '/api/v1/users/me' }
+  })
+  const paused = ['p1', 'p2', 'p3', 'p4'].map((id) => `${id}-${uid('e')}`)
+  const others = [`o-${uid('e')}`, `n-${uid('e')}`]
+  for (const entityId of [...paused, ...others])
+    await enqueue(app.db, { type, entityId, serialKey: entityId })
+  const start = Date.now()
+  worker.start()
+
+  await eventually(async () => others.every((id) => finished.has(id)), 15_000)
+  const othersMs = Math.max(...others.map((id) => (finished.get(id) as number) - start))
+  // Waiting out the pause inside the two slots would hold them for the whole retry-after.
+  t.ok(
+    othersMs < RETRY_AFTER_MS / 2,
+    `the other token's job and the job without a call ran long before the pause ended (${othersMs} ms)`
+  )
+
+  await eventually(async () => paused.every((id) => finished.has(id)), 20_000)
+  const refused = sandbox.requests.find((request) => request.status === 429)
+  t.ok(refused, 'Pipedrive did refuse a request')
+  const pauseEnd = Date.parse(refused?.at ?? '') + RETRY_AFTER_MS
+  // One request may have been on its way when the 429 came (granted before the pause was stored).
+  const afterPause = paused.filter((id) => (finished.get(id) as number) >= pauseEnd - 100)
+  t.ok(
+    afterPause.length >= paused.length - 1,
+    `the paused token's jobs ran when the pause ended (${afterPause.length} of ${paused.length})`
+  )
+  const jobs = await rows<{ entity_id: string; state: string; attempts: number }>(
+    app.db,
+    sql`select entity_id, state, attempts from jobs where type = ${type} order by id`
+  )
+  t.same(
+    jobs.map((job) => `${job.entity_id} ${job.state} ${job.attempts}`),
+    [...paused, ...others].map((id) => `${id} done 1`),
+    'every job done, each with one round counted: waiting for the pause used no attempt'
+  )
+  t.same(failures, [], 'no failed round, no failure callback')
+})
