@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 
-/** One goal of issue 8 with its measured value; `met` is computed, never typed in. */
+/** One benchmark goal with its measured value; `met` is computed, never typed in. */
 export interface GoalResult {
   name: string
   value: number

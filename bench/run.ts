@@ -9,7 +9,7 @@ import { atLeast, atMost, type GoalResult, info, printTable, writeResults } from
 import { measureStart } from './start-time.js'
 
 /**
- * `npm run bench`: every benchmark of issue 8 against real PostgreSQL (DATABASE_URL, default the
+ * `npm run bench`: every benchmark against real PostgreSQL (DATABASE_URL, default the
  * local `test` database; each part works in its own schema or database and drops it) and the
  * sandbox over loopback. Prints one table and writes bench/results.json.
  */

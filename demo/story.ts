@@ -4,7 +4,7 @@ import { CrmSender, type ReceivedCallback, type SentWebhook, type WebhookAnswer 
 import type { Stack } from './stack.js'
 import { DemoFailure, type Timeline } from './timeline.js'
 
-/** The README's `npm run send` examples, so the demo shows the very payloads a newcomer sends by hand. */
+/** The `npm run send` examples of the README, so the demo shows the very payloads a newcomer sends by hand. */
 function example(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')) as Record<
     string,

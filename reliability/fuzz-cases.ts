@@ -12,7 +12,7 @@ const MAX_WEBHOOK_ID = 256
 const OTHER_KEY = randomBytes(32)
 
 /**
- * Schema violations: each breaks the event in a way the contract's schema refuses. A path into
+ * Schema violations: each breaks the event in a way the event schema refuses. A path into
  * the event and the value put there (`REMOVE`: the field is taken out); the second entry, when
  * given, is for activities.
  */

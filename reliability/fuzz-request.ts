@@ -3,7 +3,7 @@ import { signedHeaders } from '../harness/signed-client.js'
 import { activityEvent, contactEvent } from './events.js'
 import { type Random, randomInt } from './prng.js'
 
-/** One forged or malformed request and the answer the service gives it (see the README's intake). */
+/** One forged or malformed request and the answer the service gives it (see docs/interface.md). */
 export interface FuzzCase {
   kind: string
   method: string

@@ -49,7 +49,7 @@ const COLUMNS: Array<[string, (row: ScenarioResult) => string]> = [
   ['result', (row) => (row.failures.length === 0 ? 'pass' : 'FAIL')]
 ]
 
-/** A Markdown table, so the output can be pasted into the README as it is. */
+/** A Markdown table, so the output can be pasted into docs/reliability.md as it is. */
 export function formatTable(rows: ScenarioResult[]): string {
   const cells = rows.map((row) => COLUMNS.map(([, value]) => value(row)))
   const widths = COLUMNS.map(([title], index) =>

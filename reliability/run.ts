@@ -1,5 +1,5 @@
 /**
- * `npm run test:reliability`: the black-box reliability suite (issue 7, item 5). Real service
+ * `npm run test:reliability`: the black-box reliability suite (docs/reliability.md). Real service
  * processes on a real PostgreSQL (DATABASE_URL, default the local `test` database, used as the
  * admin URL: each scenario creates and drops its own database), the Pipedrive sandbox as its own
  * process, a signed-callback receiver here. Prints one table; exits 1 if any guarantee broke.

@@ -5,7 +5,7 @@ const HTTP_URL = '^https?://[^\\s]+$'
 const HTTP_URL_RULE = 'must be an http:// or https:// URL'
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
-/** Every variable of CONTRACT §6, with its default. Values arrive as strings and are converted. */
+/** Every variable of docs/configuration.md, with its default. Values arrive as strings and are converted. */
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -41,7 +41,7 @@ export const EnvSchema = Type.Object({
   TOKEN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** Key rotation: comma-separated, the first encrypts, every one decrypts. */
   TOKEN_ENCRYPTION_KEYS: Type.Optional(Type.String({ minLength: 1 })),
-  /** Finished jobs, inbox rows and delivered callbacks older than this are deleted (not in CONTRACT §6). */
+  /** Finished jobs, inbox rows and delivered callbacks older than this are deleted (an addition to the documented variables). */
   RETENTION_DAYS: Type.Number({ minimum: 1, default: 14 }),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((level) => Type.Literal(level)),
@@ -65,7 +65,7 @@ export interface Config extends Env {
 }
 
 /**
- * Fixed development values, documented in the README so that its examples work as written.
+ * Fixed development values, documented in docs/configuration.md so that the README's examples work as written.
  * They are refused in production by construction: production requires the real variables.
  */
 export const DEVELOPMENT_WEBHOOK_SECRET = 'whsec_ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldCE='

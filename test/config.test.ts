@@ -23,7 +23,7 @@ function problemsOf(env: Record<string, string>): string[] {
   return []
 }
 
-t.test('defaults: every variable of CONTRACT §6', async (t) => {
+t.test('defaults: every documented variable', async (t) => {
   const config = loadConfig({})
   t.match(config, {
     PORT: 3000,

@@ -85,7 +85,7 @@ export async function forgedRequests(suite: Suite): Promise<ScenarioResult> {
       result.failures.push(`${FORGED - result.c4xx} forged requests were not answered 4xx`)
     if (result.c5xx > 0) result.failures.push(`${result.c5xx} answers were 5xx`)
     if (unexpected.length > 0)
-      result.failures.push(`statuses other than the contract's: ${unexpected.join('; ')}`)
+      result.failures.push(`statuses other than the documented ones: ${unexpected.join('; ')}`)
     if (inboxGrowth !== validSent)
       result.failures.push(
         `inbox grew by ${inboxGrowth} rows for ${validSent} valid events: forged requests were stored`

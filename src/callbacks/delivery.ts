@@ -6,7 +6,7 @@ import { type Database, rows } from '../db/database.js'
 import type { Logger } from '../pipedrive/logger.js'
 import { sign } from '../webhooks/verify.js'
 
-/** Deliveries are retried for at least this long before the service gives up (CONTRACT §5). */
+/** Deliveries are retried for at least this long before the service gives up (docs/interface.md). */
 export const GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000
 const BATCH_SIZE = 20
 const REQUEST_TIMEOUT_MS = 10_000

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import type { Executor } from '../db/database.js'
 
-/** CONTRACT §5: CRM ids are strings, Pipedrive ids integers. */
+/** docs/interface.md: CRM ids are strings, Pipedrive ids integers. */
 export type CallbackEvent =
   | {
       type: 'pipedrive.person.synced'

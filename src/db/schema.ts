@@ -157,7 +157,7 @@ export const jobs = pgTable(
 )
 
 /**
- * Callbacks to the CRM (CONTRACT §5), written in the same transaction as the state change they
+ * Callbacks to the CRM (docs/interface.md), written in the same transaction as the state change they
  * report; `webhook_id` stays the same across delivery retries.
  */
 export const callbackOutbox = pgTable(

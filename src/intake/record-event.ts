@@ -35,7 +35,7 @@ function outcome(result: StatementResult | undefined, notApplied: RecordOutcome)
 
 /**
  * Inbox row, contact (and organization) snapshot and job in one statement: atomic without an
- * explicit transaction, and one round trip (see toolchain.md for what three statements cost).
+ * explicit transaction, and one round trip (three statements in a transaction cost the intake more than half its throughput: docs/performance.md).
  */
 const contactUpdated = preparedStatement<StatementResult>(
   'record_contact_updated',

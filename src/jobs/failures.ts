@@ -40,7 +40,7 @@ function decodeCursor(cursor: string): { failedAtMicros: string; id: string } {
   return { failedAtMicros, id }
 }
 
-/** Retrying and dead sync jobs, newest failure first (CONTRACT §3 `GET /api/sync/failures`). */
+/** Retrying and dead sync jobs, newest failure first (docs/interface.md `GET /api/sync/failures`). */
 export async function listFailures(
   db: Executor,
   { limit, cursor }: { limit: number; cursor?: string | undefined }

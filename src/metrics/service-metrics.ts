@@ -6,10 +6,10 @@ import type { AttemptInfo } from '../pipedrive/client.js'
 /** Every metric of the service starts with this, so it is easy to find among process metrics. */
 export const METRIC_PREFIX = 'pipedrive_sync_'
 
-/** What became of a signed webhook (CONTRACT §1), plus `rejected` for 4xx and `failed` for 5xx. */
+/** What became of a signed webhook (docs/interface.md), plus `rejected` for 4xx and `failed` for 5xx. */
 export type WebhookOutcome = 'queued' | 'duplicate' | 'stale' | 'known' | 'ignored' | 'rejected' | 'failed'
 
-/** Callback deliveries to the CRM (CONTRACT §5); the delivery worker reports into this. */
+/** Callback deliveries to the CRM (docs/interface.md); the delivery worker reports into this. */
 export type CallbackOutcome = 'delivered' | 'failed' | 'gave_up'
 
 // Pipedrive answers in tens to hundreds of ms; the tail up to the request timeout matters for alerts.

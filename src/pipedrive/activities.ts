@@ -3,7 +3,7 @@ import type { PipedriveClient } from './client.js'
 import { type CreateOptions, createOnce } from './create-once.js'
 import type { ActivityType, NewActivity } from './schemas.js'
 
-/** The type used when the mapped one does not exist in the account (pipedrive-api.md). */
+/** The type used when the mapped one does not exist in the account (docs/pipedrive.md). */
 export const FALLBACK_ACTIVITY_TYPE = 'task'
 
 export interface NewActivityInput {

@@ -43,7 +43,7 @@ import {
 } from './schemas.js'
 
 /**
- * One typed function per pinned endpoint (../shared/pipedrive-api.md), nothing more: the
+ * One typed function per pinned endpoint (docs/pipedrive.md), nothing more: the
  * domain rules (exact matching, caches, look-before-create) live in the helper modules. Every
  * request body is typed `Official<ours, Pipedrive's model>`: the typecheck fails when a body
  * drifts from Pipedrive's own spec.

@@ -9,7 +9,7 @@ import { MAX_INLINE_PAUSE_MS, type RateBudget } from './rate-budget.js'
 import { InProcessRateBudget } from './rate-limiter.js'
 import { tokenKey } from './token-key.js'
 
-/** In-line retries per operation (CONTRACT §2). */
+/** In-line retries per operation (docs/sync.md). */
 export const INLINE_RETRIES = 3
 
 export interface PipedriveConnectionOptions {

@@ -42,7 +42,7 @@ export class PipedriveError extends Error {
 }
 
 /**
- * A 429, or the CDN's non-JSON 403 that Pipedrive sends on repeated overuse (CONTRACT §2: it
+ * A 429, or the CDN's non-JSON 403 that Pipedrive sends on repeated overuse (docs/sync.md: it
  * counts as a 429). `waitMs` is how long Pipedrive asked us to stay away.
  */
 export class PipedriveRateLimitError extends PipedriveError {

@@ -46,7 +46,7 @@ export interface BudgetLimit {
  */
 export const MAX_INLINE_PAUSE_MS = 2_000
 
-/** Search endpoints are the paths ending in `/search` (pipedrive-api.md); `users/find` is not one. */
+/** Search endpoints are the paths ending in `/search` (docs/pipedrive.md); `users/find` is not one. */
 export function callKindOf(path: string): CallKind {
   return path.split('?')[0]?.endsWith('/search') ? 'search' : 'general'
 }

@@ -116,7 +116,7 @@ export interface SlotRelease {
 
 /**
  * Ends calls' holds, any number in one statement. Sent: the request counts for a full window
- * from now, the end of the call (pipedrive-api.md, the sliding-window pitfall). Not sent: the
+ * from now, the end of the call (docs/pipedrive.md, the sliding-window pitfall). Not sent: the
  * slot is free again at once.
  */
 export async function returnSlots(db: Executor, releases: readonly SlotRelease[]): Promise<void> {

@@ -5,7 +5,7 @@ const DOWN_MEMORY_MS = 60_000
 
 /**
  * What this process last heard from Pipedrive: lets check-warm-lead answer `queued` at once
- * while Pipedrive is down instead of waiting out its 5 s (CONTRACT §3). A 429 or another 4xx
+ * while Pipedrive is down instead of waiting out its 5 s (docs/interface.md). A 429 or another 4xx
  * is an answer, so it counts as reachable.
  */
 export class PipedriveReachability {

@@ -3,7 +3,7 @@ import pRetry from 'p-retry'
 import { isRetryable, PipedriveRateLimitError } from './errors.js'
 
 export interface RetryOptions {
-  /** Retries after the first attempt (CONTRACT §2: 3). */
+  /** Retries after the first attempt (3: docs/sync.md). */
   retries: number
   /** First retry delay; it doubles for each further retry (SYNC_RETRY_BASE_MS). */
   baseMs: number
@@ -32,7 +32,7 @@ export function backoffMs(
 
 /**
  * Runs `attempt` with in-line retries on network errors, 429 and 5xx only. After a rate limit
- * the wait is the longer of Pipedrive's retry-after and the backoff (CONTRACT §2). Anything
+ * the wait is the longer of Pipedrive's retry-after and the backoff (docs/sync.md). Anything
  * else (400/401/402/403/404/410/422, and errors that are not Pipedrive's) fails at once.
  * p-retry runs the loop; the delays are ours because p-retry cannot wait per error.
  */

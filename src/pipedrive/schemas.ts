@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
 
 /**
- * Pipedrive's shapes for the pinned surface (../shared/pipedrive-api.md), shared by the client
+ * Pipedrive's shapes for the pinned surface (docs/pipedrive.md), shared by the client
  * (which checks answers against them) and the sandbox (which validates request bodies with them
  * and builds its answers from them) so the two cannot drift apart.
  *
@@ -158,7 +158,7 @@ export type Activity = Static<typeof ActivitySchema>
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
 const DATE = '^\\d{4}-\\d{2}-\\d{2}$'
-// Pipedrive documents HH:MM; the seed writes HH:MM:SS. The sandbox accepts both, we send HH:MM.
+// Pipedrive documents HH:MM; older integrations write HH:MM:SS. The sandbox accepts both, we send HH:MM.
 const TIME = '^([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d)?$'
 const DURATION = '^\\d{2,}:[0-5]\\d(:[0-5]\\d)?$'
 

@@ -34,7 +34,7 @@ export interface SandboxUser {
 
 export const COMPANY = { id: 501, name: 'Sandbox Company', domain: 'sandbox' }
 
-/** The README's example users. Tokens are fixed so black-box tests in other processes know them. */
+/** The example users of the docs. Tokens are fixed so black-box tests in other processes know them. */
 export function defaultUsers(): SandboxUser[] {
   return [
     {

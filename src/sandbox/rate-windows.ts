@@ -6,7 +6,7 @@ export const SandboxRateLimitSchema = Type.Object({
 })
 export type SandboxRateLimit = Static<typeof SandboxRateLimitSchema>
 
-/** The seed's documented limit (100 per 10 s) and Pipedrive's search limit (10 per 2 s). */
+/** Pipedrive's former documented limit (100 per 10 s) and its search limit (10 per 2 s). */
 export const DEFAULT_SANDBOX_RATE_LIMIT: SandboxRateLimit = {
   general: { limit: 100, windowMs: 10_000 },
   search: { limit: 10, windowMs: 2_000 }
@@ -21,7 +21,7 @@ export interface RateVerdict {
 
 /**
  * Pipedrive's view: a sliding window per token counting each request when it ARRIVES, refused
- * ones included (every request sent counts, CONTRACT §2).
+ * ones included (every request sent counts, docs/sync.md).
  */
 export class RateWindows {
   limits: SandboxRateLimit

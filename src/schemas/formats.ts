@@ -1,7 +1,7 @@
 import { FormatRegistry } from '@sinclair/typebox'
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-// RFC 3339 with a mandatory offset: a time without one is ambiguous and refused (CONTRACT §1).
+// RFC 3339 with a mandatory offset: a time without one is ambiguous and refused (docs/interface.md).
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/

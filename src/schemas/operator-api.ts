@@ -4,7 +4,7 @@ const IdParam = Type.String({ minLength: 1, maxLength: 128 })
 export const ContactParams = Type.Object({ id: IdParam })
 export const ActivityParams = Type.Object({ id: IdParam })
 
-/** Pipedrive ids are strings in operator answers (the seed's interfaces), except `pipedriveUserId`. */
+/** Pipedrive ids are strings in operator answers (as the operator API has always answered), except `pipedriveUserId`. */
 const PipedriveIdString = Type.String({ pattern: '^[0-9]+$' })
 
 export const ApiFailure = Type.Object({ success: Type.Literal(false), error: Type.String() })

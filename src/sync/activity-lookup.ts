@@ -19,7 +19,7 @@ function sameActivity(found: Activity, sent: NewActivityInput): boolean {
 
 /**
  * The Pipedrive activity an earlier create of ours made, if any: among the person's activities,
- * one with the same subject, type, due date and due time (CONTRACT §1, stricter by the time)
+ * one with the same subject, type, due date and due time (docs/interface.md, stricter by the time)
  * that no other activity of ours is linked to. The last condition keeps two CRM activities
  * that look alike (two "Intro call"s on one day) from collapsing into one Pipedrive record.
  * A failed look-up throws: "could not look" is never taken for "not there".

@@ -2,7 +2,7 @@ import { FALLBACK_ACTIVITY_TYPE } from '../pipedrive/activities.js'
 import { CRM_ACTIVITY_TYPES, type CrmActivityType } from '../schemas/webhook-events.js'
 
 /**
- * The seed's type map (spec §2.1, CONTRACT §1). Values are Pipedrive `key_string`s; whether the
+ * The CRM → Pipedrive type map (docs/interface.md). Values are Pipedrive `key_string`s; whether the
  * account has them is checked at run time (PipedriveAccount.chooseActivityType).
  */
 export const ACTIVITY_TYPE_MAP: Readonly<Record<CrmActivityType, string>> = {

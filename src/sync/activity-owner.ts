@@ -3,7 +3,7 @@ import type { ActivityRow, ContactLink } from './activity-records.js'
 import type { SyncDeps } from './deps.js'
 import { type OwnerRef, pipedriveUserIdFor } from './owner.js'
 
-/** Who may own the activity, best first: its own owner, then the contact's (CONTRACT §1). */
+/** Who may own the activity, best first: its own owner, then the contact's (docs/interface.md). */
 export function ownerCandidates(activity: ActivityRow, contact: ContactLink | null): OwnerRef[] {
   const candidates: OwnerRef[] = []
   if (activity.ownerEmail) {

@@ -108,7 +108,7 @@ export async function markSending(db: Executor, lease: JobLease, activityId: str
   return false
 }
 
-/** One create call sent (CONTRACT §2: every call counts, refused connections and retries too). */
+/** One create call sent (every call counts, refused connections and retries too: docs/sync.md). */
 export async function recordCreateAttempt(db: Executor, activityId: string, at: Date): Promise<void> {
   await db
     .update(activities)

@@ -41,7 +41,7 @@ export class ActivityOutcomeUnknownError extends Error {
 }
 
 /**
- * Replicates one stored activity to Pipedrive (CONTRACT §2, the `activity.replicate` job).
+ * Replicates one stored activity to Pipedrive (docs/sync.md, the `activity.replicate` job).
  *
  * Exactly one Pipedrive activity per CRM activity, whatever is retried or redelivered:
  * - replicated already → nothing (the id is stored with the flag in one guarded statement);
@@ -53,7 +53,7 @@ export class ActivityOutcomeUnknownError extends Error {
  *   other activity of ours owns. Found → stored as ours. Not found → created. The look-up
  *   failing → the round fails and the queue retries later: "could not look" never means
  *   "not there". Giving up instead (dead at once) would leave an activity for an operator on
- *   every lost answer; creating without looking risks the duplicate CONTRACT §1 forbids.
+ *   every lost answer; creating without looking risks the duplicate the service promises never to make.
  *   What remains: an activity someone entered by hand in Pipedrive with the same subject, type,
  *   person and minute as ours, while our create's answer was lost, is adopted instead of
  *   ours being created — the same record in every respect Pipedrive lets us compare.

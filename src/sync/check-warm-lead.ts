@@ -4,7 +4,7 @@ import { type Database, rows } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import { enqueue } from '../jobs/queue.js'
 
-/** How long check-warm-lead waits for the sync before answering `queued` (CONTRACT §3). */
+/** How long check-warm-lead waits for the sync before answering `queued` (docs/interface.md). */
 export const CHECK_WAIT_MS = 5_000
 const POLL_INTERVAL_MS = 50
 

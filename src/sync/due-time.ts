@@ -1,5 +1,5 @@
 /**
- * Dates and times as Pipedrive wants them (pipedrive-api.md, Activities): `due_date` YYYY-MM-DD
+ * Dates and times as Pipedrive wants them (docs/pipedrive.md): `due_date` YYYY-MM-DD
  * and `due_time` HH:MM, both in UTC, and `duration` HH:MM.
  */
 

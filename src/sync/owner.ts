@@ -34,7 +34,7 @@ async function userRow(db: Executor, email: string): Promise<UserRow | undefined
 }
 
 /**
- * Which token works for an owner (CONTRACT §2): the owner's own (stored by setup-user), else the
+ * Which token works for an owner (docs/sync.md): the owner's own (stored by setup-user), else the
  * company token. Undefined when neither exists: the caller marks the work `skipped`. `known` is
  * the owner's users row when the caller read it already (null: there is none).
  */

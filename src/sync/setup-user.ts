@@ -14,7 +14,7 @@ const isAuthRefusal = (error: unknown) =>
   error instanceof PipedriveError && (error.status === 401 || error.status === 403)
 
 /**
- * `POST /api/pipedrive/setup-user` (CONTRACT §3): the Pipedrive user with this email, stored for the
+ * `POST /api/pipedrive/setup-user` (docs/interface.md): the Pipedrive user with this email, stored for the
  * CRM user with this email; with `apiToken`, that token is checked with /users/me (it must be this
  * user's) and stored encrypted with the current key, bound to this user, to be used for the user's
  * contacts from then on.

@@ -30,7 +30,7 @@ const toDate = (value: string | Date | null) => (value === null ? null : new Dat
 
 /**
  * A contact's state is read from its row and its latest job: `retrying` and `dead` are the queue's
- * word, `synced`, `not_warm` and `skipped` the handler's (CONTRACT §3).
+ * word, `synced`, `not_warm` and `skipped` the handler's (docs/interface.md).
  */
 export async function contactStatus(
   db: Executor,

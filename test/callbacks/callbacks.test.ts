@@ -80,7 +80,7 @@ t.test('delays double from the base, are capped, and add up to 20 % jitter', asy
   )
 })
 
-t.test('a synced warm lead is announced, signed, with ids as the contract says', async (t) => {
+t.test('a synced warm lead is announced, signed, with ids as documented', async (t) => {
   const event = contactEvent({ email: `${uid('cb')}@example.com` })
   await postWebhook(app, event)
   const [callback] = await eventually(async () => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { CRM_ACTIVITY_TYPES } from '../../src/schemas/webhook-events.js'
 import { ACTIVITY_TYPE_MAP, mapActivityType } from '../../src/sync/activity-mapping.js'
 
-t.test("the seed's map for all six CRM types", async (t) => {
+t.test('the type map for all six CRM types', async (t) => {
   t.same(ACTIVITY_TYPE_MAP, {
     CALL: 'call',
     EMAIL: 'email',

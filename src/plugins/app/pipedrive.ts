@@ -14,7 +14,7 @@ declare module 'fastify' {
 
 /**
  * One connection (socket pool, per-token caches) for the whole process. The rate budget lives in
- * the database so every instance on it draws from the same per-token budget (CONTRACT §2).
+ * the database so every instance on it draws from the same per-token budget (docs/sync.md).
  */
 export default fp(
   async (app) => {

@@ -13,7 +13,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../../package.json', imp
   version: string
 }
 
-/** Routes in the document are grouped by the part of CONTRACT they belong to. */
+/** Routes in the document are grouped by the part of the interface they belong to (docs/interface.md). */
 function tagFor(url: string): string {
   if (url.startsWith('/webhooks/')) return 'Webhooks'
   if (url.startsWith('/api/')) return 'Operator API'
@@ -39,7 +39,7 @@ function documented(schema: FastifySchema | undefined, url: string): FastifySche
 }
 
 /**
- * OpenAPI 3 document built from the routes' TypeBox schemas (CONTRACT §4): UI at `/docs`, document
+ * OpenAPI 3 document built from the routes' TypeBox schemas (docs/interface.md): UI at `/docs`, document
  * at `/docs/json`. Registered before the routes: @fastify/swagger collects them as they are added.
  */
 export default fp(

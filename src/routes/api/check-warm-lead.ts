@@ -48,7 +48,7 @@ const checkWarmLeadRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
       await queueContactSyncNow(app.db, id)
       app.jobs.notify()
-      // While Pipedrive looks down the answer is `queued` at once, not after 5 s (CONTRACT §3).
+      // While Pipedrive looks down the answer is `queued` at once, not after 5 s (docs/interface.md).
       await waitForContactSync(app.db, id, CHECK_WAIT_MS, () => app.pipedriveReachability.looksDown())
       return answer((await contactStatus(app.db, id, threshold)) ?? before)
     }

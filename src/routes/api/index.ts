@@ -6,7 +6,7 @@ import setupUserRoutes from './setup-user.js'
 import syncJobRoutes from './sync-jobs.js'
 import syncStatusRoutes from './sync-status.js'
 
-/** The operator API (CONTRACT §3): every route here needs the operator key and shares its budget. */
+/** The operator API (docs/interface.md): every route here needs the operator key and shares its budget. */
 const operatorApi: FastifyPluginAsync = async (app) => {
   app.setErrorHandler(sendOperatorError)
   await operatorAuth(app)

@@ -9,7 +9,7 @@ import {
 import { ApiFailure, FailuresPage, FailuresQuery, JobParams, Queued } from '../../schemas/operator-api.js'
 import { acceptUnknownPersonCreate } from '../../sync/person-create-marker.js'
 
-/** Failed work an operator can see and replay (issue 7; documented in the README's operator API). */
+/** Failed work an operator can see and replay (docs/interface.md, operator API). */
 const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/sync/failures',

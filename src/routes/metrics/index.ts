@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { QUEUE_STATS_MAX_AGE_MS, QueueStatsCache, queueSnapshot } from '../../jobs/queue-stats.js'
 
 /**
- * `GET /metrics` (CONTRACT §4), Prometheus text format. Not authenticated, as the contract lists
+ * `GET /metrics` (docs/interface.md), Prometheus text format. Not authenticated, as docs/interface.md lists
  * it: keep it on a private network or behind the proxy (it reveals volumes, not data).
  */
 const metricsRoutes: FastifyPluginAsync = async (app) => {

@@ -12,7 +12,7 @@ export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024
 const httpError = (description: string) => Type.Object(HttpError.properties, { description })
 
 /**
- * `POST /webhooks/crm` (CONTRACT §1). The raw-body parser is registered inside this plugin only:
+ * `POST /webhooks/crm` (docs/interface.md). The raw-body parser is registered inside this plugin only:
  * the signature is checked on the bytes as received, before anything is parsed.
  */
 const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
@@ -33,7 +33,7 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
     '/webhooks/crm',
     {
       bodyLimit: WEBHOOK_BODY_LIMIT_BYTES,
-      // Headers and body are described for the OpenAPI document only. CONTRACT §1 fixes the order
+      // Headers and body are described for the OpenAPI document only. docs/interface.md fixes the order
       // of checks (size and content type, then the signature, then JSON and schema) and answers a
       // bad header with 401, so Fastify must not validate them before the handler verifies.
       validatorCompiler: () => () => true,
