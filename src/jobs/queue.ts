@@ -173,20 +173,28 @@ export function backoffDelay(attempts: number, baseMs: number, maxMs: number, ra
  * recorded. A job waiting for the same entity (enqueued while this one ran) is folded into it.
  */
 export async function deferJob(db: Database, job: ClaimedJob, delayMs: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`
+  // A claim that is no longer ours rolls the whole transaction back: the waiting job it would have
+  // folded in stays.
+  return db
+    .transaction(async (tx) => {
+      await tx.execute(sql`
       delete from jobs where type = ${job.type} and entity_id = ${job.entityId}
         and state in ('pending', 'retrying') and id <> ${job.id}`)
-    const deferred = await rows(
-      tx,
-      sql`update jobs set
+      const deferred = await rows(
+        tx,
+        sql`update jobs set
             state = case when failed_at is null then 'pending' else 'retrying' end,
             attempts = greatest(attempts - 1, 0),
             run_at = now() + ${Math.max(0, Math.ceil(delayMs))} * interval '1 millisecond',
             lock_token = null, locked_until = null, updated_at = now()
-          where id = ${job.id} and lock_token = ${job.lockToken}::uuid
+          where id = ${job.id} and lock_token = ${job.lockToken}::uuid and state = 'running'
           returning id`
-    )
-    return deferred.length > 0
-  })
+      )
+      if (deferred.length === 0) throw new JobLeaseLostError(job.id)
+      return true
+    })
+    .catch((error: unknown) => {
+      if (error instanceof JobLeaseLostError) return false
+      throw error
+    })
 }
