@@ -249,7 +249,7 @@ const GENERATORS: Array<[weight: number, Generator]> = [
   ]
 ]
 
-/** `count` cases drawn with the given weights from the seeded PRNG. */
+/** `count` cases drawn with the given weights from the PRNG (fixed seed, so a run can be repeated). */
 export function fuzzCases(random: Random, count: number): FuzzCase[] {
   const total = GENERATORS.reduce((sum, [weight]) => sum + weight, 0)
   return Array.from({ length: count }, () => {

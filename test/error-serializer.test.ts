@@ -1,23 +1,10 @@
-import { Writable } from 'node:stream'
 import { sql } from 'drizzle-orm'
-import { pino } from 'pino'
 import t from 'tap'
-import { loggerOptions } from '../src/logger.js'
+import { captureLog } from './capture-log.js'
 import { testDatabase } from './helper.js'
 
 const database = await testDatabase(t)
 const SECRET = 'personal-77ab21@example.com'
-
-function capture() {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk))
-      done()
-    }
-  })
-  return { lines, logger: pino(loggerOptions('info'), stream) }
-}
 
 async function failure(): Promise<Error> {
   try {
@@ -29,7 +16,7 @@ async function failure(): Promise<Error> {
 }
 
 t.test('a database error logs its class, code and a redacted message: no query, no value', async (t) => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLog()
   const error = await failure()
   logger.error({ err: error }, 'request failed')
   logger.warn({ err: new Error('job round failed', { cause: error }) }, 'wrapped')
@@ -54,7 +41,7 @@ t.test('a database error logs its class, code and a redacted message: no query, 
 })
 
 t.test('other errors keep their fields, minus those that hold what was sent', async (t) => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLog()
   const error = Object.assign(new Error('Pipedrive answered 500'), {
     status: 500,
     query: `where email = ${SECRET}`,

@@ -1,22 +1,11 @@
-import { Writable } from 'node:stream'
 import { sql } from 'drizzle-orm'
-import { pino } from 'pino'
 import t from 'tap'
 import { openDatabase } from '../src/db/database.js'
-import { loggerOptions } from '../src/logger.js'
+import { captureLog } from './capture-log.js'
 import { build, contactEvent, postWebhook, TEST_OPERATOR_KEY, testDatabase, uid } from './helper.js'
 
 const SECRET = 'Personal Person 5d02aa'
-const lines: string[] = []
-const logger = pino(
-  loggerOptions('info'),
-  new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk))
-      done()
-    }
-  })
-)
+const { lines, logger } = captureLog()
 const database = await testDatabase(t)
 const app = await build(t, database, { startWorker: false, loggerInstance: logger })
 const operator = { authorization: `Bearer ${TEST_OPERATOR_KEY}` }

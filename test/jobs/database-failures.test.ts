@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream'
 import { sql } from 'drizzle-orm'
-import { pino } from 'pino'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
 import { JOB_TYPES } from '../../src/jobs/job-types.js'
-import { loggerOptions } from '../../src/logger.js'
+import { captureLog } from '../capture-log.js'
 import {
   build,
   contactEvent,
@@ -18,16 +16,7 @@ import {
 } from '../helper.js'
 
 const SECRET = 'personal-0c77de@example.com'
-const lines: string[] = []
-const logger = pino(
-  loggerOptions('info'),
-  new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk))
-      done()
-    }
-  })
-)
+const { lines, logger } = captureLog()
 const database = await testDatabase(t)
 const app = await build(t, database, {
   config: testConfig({

@@ -18,6 +18,7 @@ import {
   Worker,
   type WorkerOptions
 } from '../../src/jobs/worker.js'
+import { captureLog } from '../capture-log.js'
 import { eventually, testDatabase, uid } from '../helper.js'
 
 const database = await testDatabase(t)
@@ -424,13 +425,6 @@ t.test('a retrying job that is deferred stays retrying, with its error and attem
   t.notOk(await deferJob(db, job as ClaimedJob, 60_000), 'a stale claim cannot defer it again')
 })
 
-/** A logger whose lines the test reads. */
-function capturingLog() {
-  const lines: Array<{ msg: string; jobId?: string }> = []
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
-  return { logger, lines }
-}
-
 t.test('a job whose lease was taken over mid-run writes nothing and says so in the log', async (t) => {
   await db.execute(sql`create table if not exists lease_probe (job_id text not null)`)
   const type = uid('takeover')
@@ -441,7 +435,7 @@ t.test('a job whose lease was taken over mid-run writes nothing and says so in t
   })
   let started: ClaimedJob | undefined
   let wrote: number | undefined
-  const { logger, lines } = capturingLog()
+  const { logger, records } = captureLog()
   const w = worker(
     t,
     {
@@ -465,7 +459,9 @@ t.test('a job whose lease was taken over mid-run writes nothing and says so in t
   // Another run took the job over (its lease had lapsed): a new lock token.
   await db.execute(sql`update jobs set lock_token = gen_random_uuid() where id = ${job.id}::bigint`)
   release()
-  await eventually(async () => lines.some((line) => line.jobId === job.id && /lost its lease/.test(line.msg)))
+  await eventually(async () =>
+    records().some((line) => line.jobId === job.id && /lost its lease/.test(line.msg))
+  )
   t.equal(wrote, 0, 'the fenced write stored nothing')
   const probes = await rows(db, sql`select 1 from lease_probe where job_id = ${job.id}`)
   t.equal(probes.length, 0)

@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream'
 import { sql } from 'drizzle-orm'
-import { pino } from 'pino'
 import t from 'tap'
 import { decryptToken } from '../../../src/crypto/token-cipher.js'
 import { rows } from '../../../src/db/database.js'
-import { loggerOptions } from '../../../src/logger.js'
+import { captureLog } from '../../capture-log.js'
 import {
   build,
   contactEvent,
@@ -112,16 +110,7 @@ t.test('Pipedrive unreachable: 503', async (t) => {
 t.test(
   'the database refuses the write: 503 with its class only; the log has the details, not the values',
   async (t) => {
-    const lines: string[] = []
-    const logger = pino(
-      loggerOptions('info'),
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk))
-          done()
-        }
-      })
-    )
+    const { lines, logger } = captureLog()
     const logged = await build(t, database, {
       config: sandboxConfig(sandbox, { TOKEN_ENCRYPTION_KEY: KEY }),
       startWorker: false,
