@@ -1,22 +1,9 @@
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import t from 'tap'
 import { lazyChildLogger } from '../src/lazy-child-logger.js'
-import { loggerOptions } from '../src/logger.js'
-
-function capture() {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)))
-      done()
-    }
-  })
-  return { lines, logger: pino(loggerOptions('info'), stream) }
-}
+import { captureLog } from './capture-log.js'
 
 t.test('the child is made on the first log call, with its bindings and redaction', async (t) => {
-  const { lines, logger } = capture()
+  const { logger, records } = captureLog()
   let made = 0
   const parent = Object.assign(Object.create(logger), {
     child: (...args: Parameters<typeof logger.child>) => {
@@ -31,12 +18,12 @@ t.test('the child is made on the first log call, with its bindings and redaction
   child.info({ token: { secret: 'hunter2' }, headers: { authorization: 'Bearer x' } }, 'hello')
   child.debug('below the level')
   t.equal(made, 1, 'made once, on first use')
-  t.equal(lines.length, 1)
-  t.match(lines[0], { reqId: 'req-1', msg: 'hello', headers: { authorization: '[redacted]' } })
-  t.notMatch(JSON.stringify(lines), /hunter2|Bearer x/)
+  t.equal(records().length, 1)
+  t.match(records()[0], { reqId: 'req-1', msg: 'hello', headers: { authorization: '[redacted]' } })
+  t.notMatch(JSON.stringify(records()), /hunter2|Bearer x/)
   t.equal(child.level, 'info')
   child.level = 'debug'
   child.debug('now shown')
-  t.equal(lines.length, 2)
+  t.equal(records().length, 2)
   t.match(child.child({ jobId: 'j' }), { info: Function })
 })
