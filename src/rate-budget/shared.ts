@@ -18,9 +18,9 @@ import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './budget.js'
 import { type Waiter as QueuedCall, WaiterQueue } from './waiter-queue.js'
 
 /**
- * A token's budgets kept in the database (src/store/rate-slots.ts), so every instance on one database
- * draws from the same `limit` per window. Counting is as in the in-process budget: a slot is held
- * while the call runs and then counts for a whole window from the call's end.
+ * A token's budgets kept in the database (src/store/rate-slots.ts), so every instance on one
+ * database draws from the same `limit` per window. Counting is as in the in-process budget: a
+ * slot is held while the call runs and then counts for a whole window from the call's end.
  *
  * Within a process, a token's callers queue in FIFO order and only the head asks the database,
  * so waiting callers cost one query per wake-up, not one each. One exception keeps the general
