@@ -11,7 +11,7 @@ import { sql } from 'drizzle-orm'
 import { openDatabase } from '../src/db/database.js'
 import { getCurrentUser } from '../src/pipedrive/api.js'
 import { createPipedriveConnection } from '../src/pipedrive/connection.js'
-import { SharedRateBudget } from '../src/pipedrive/shared-rate-budget.js'
+import { SharedRateBudget } from '../src/rate-budget/shared.js'
 import { startSandbox } from '../src/sandbox/server.js'
 
 const CALLS = 1_000

@@ -1,4 +1,5 @@
-import { type ApiOptions, createActivity as createActivityCall, listPersonActivities } from './api.js'
+import type { PipedriveAccount } from './account.js'
+import { type ApiOptions, listActivityTypes, listPersonActivities, postActivity } from './api.js'
 import type { PipedriveClient } from './client.js'
 import { type CreateOptions, createOnce } from './create-once.js'
 import type { ActivityType, NewActivity } from './schemas.js'
@@ -28,15 +29,29 @@ export interface CreatedActivity {
   created: boolean
 }
 
+/** The account's activity types (cached). */
+export function activityTypes(account: PipedriveAccount): Promise<ActivityType[]> {
+  return account.cache.activityTypes.get('types', () => listActivityTypes(account.client))
+}
+
 /**
  * Picks the type to send: the mapped key when the account has it active, else `task` with a
- * warning. `types` undefined (the list could not be read) keeps the mapped key: best effort.
+ * warning. When the types cannot be read, the mapped key is kept: best effort.
  */
-export function chooseActivityType(
-  types: ActivityType[] | undefined,
+export async function chooseActivityType(
+  account: PipedriveAccount,
   key: string
-): { type: string; warning?: string } {
-  if (!types) return { type: key }
+): Promise<{ type: string; warning?: string }> {
+  let types: ActivityType[]
+  try {
+    types = await activityTypes(account)
+  } catch (error) {
+    account.log.warn(
+      { pipedriveToken: account.client.key, err: (error as Error).message },
+      'activity types unreadable'
+    )
+    return { type: key }
+  }
   if (types.some((candidate) => candidate.key_string === key && candidate.active_flag)) return { type: key }
   return {
     type: FALLBACK_ACTIVITY_TYPE,
@@ -50,10 +65,11 @@ export function chooseActivityType(
  * same subject, type and due date.
  */
 export async function createActivity(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   input: NewActivityInput,
   options: CreateOptions = {}
 ): Promise<CreatedActivity> {
+  const { client } = account
   const body: NewActivity = {
     subject: input.subject,
     type: input.type,
@@ -70,7 +86,7 @@ export async function createActivity(
     client,
     {
       what: 'activity',
-      create: async (callOptions) => ({ id: (await createActivityCall(client, body, callOptions)).id }),
+      create: async (callOptions) => ({ id: (await postActivity(client, body, callOptions)).id }),
       lookup: async (callOptions) => findSameActivity(client, body, input.personId, callOptions)
     },
     options

@@ -44,7 +44,9 @@ import {
 
 /**
  * One typed function per pinned endpoint (docs/pipedrive.md), nothing more: the
- * domain rules (exact matching, caches, look-before-create) live in the helper modules. Every
+ * domain rules (exact matching, caches, look-before-create) live in the helper modules, which
+ * take the names of the operations (`createPerson`); a write endpoint is named for its method
+ * (`postPerson`, `patchPerson`), so the two levels never share a name. Every
  * request body is typed `Official<ours, Pipedrive's model>`: the typecheck fails when a body
  * drifts from Pipedrive's own spec.
  */
@@ -128,7 +130,7 @@ export function listPersonFields(client: PipedriveClient, options: ApiOptions = 
   return all(client, 'personFields.list', '/api/v2/personFields', FieldSchema, { limit: PAGE_SIZE }, options)
 }
 
-export async function addPersonFieldOptions(
+export async function postPersonFieldOptions(
   client: PipedriveClient,
   fieldCode: string,
   body: Official<NewFieldOptions, AddDealFieldOptionsRequestInner[]>,
@@ -147,7 +149,7 @@ export async function listPersonFieldsV1(
   return (await run(client, target, options)).data
 }
 
-export async function updatePersonFieldV1(
+export async function putPersonFieldV1(
   client: PipedriveClient,
   id: number,
   body: Official<FieldV1Update, UpdateFieldRequest>,
@@ -174,7 +176,7 @@ export async function searchOrganizations(
   return (await run(client, target, options, { query })).data.items
 }
 
-export async function createOrganization(
+export async function postOrganization(
   client: PipedriveClient,
   body: Official<NewOrganization, AddOrganizationRequest>,
   options: ApiOptions = {}
@@ -212,7 +214,7 @@ export async function getPerson(
     .data
 }
 
-export async function createPerson(
+export async function postPerson(
   client: PipedriveClient,
   body: Official<NewPerson, AddPersonRequest>,
   options: ApiOptions = {}
@@ -221,7 +223,7 @@ export async function createPerson(
   return (await run(client, target, options, { body })).data
 }
 
-export async function updatePerson(
+export async function patchPerson(
   client: PipedriveClient,
   id: number,
   body: Official<PersonUpdate, UpdatePersonRequest>,
@@ -246,7 +248,7 @@ export async function listActivityTypes(
   return (await run(client, target, options)).data
 }
 
-export async function createActivity(
+export async function postActivity(
   client: PipedriveClient,
   body: Official<NewActivity, AddActivityRequest>,
   options: ApiOptions = {}

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Dispatcher } from 'undici'
+import type { CallKind, RateBudget } from '../rate-budget/budget.js'
 import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
 import {
   type NetworkFailureKind,
@@ -11,7 +12,6 @@ import {
   PipedriveRatePausedError
 } from './errors.js'
 import { type Logger, silentLogger } from './logger.js'
-import { callKindOf, type RateBudget } from './rate-budget.js'
 import { type RetryOptions, withRetry } from './retry.js'
 import { tokenKey } from './token-key.js'
 
@@ -279,6 +279,11 @@ function parseJson(
   } catch {
     return undefined
   }
+}
+
+/** Search endpoints are the paths ending in `/search` (docs/pipedrive.md); `users/find` is not one. */
+function callKindOf(path: string): CallKind {
+  return path.split('?')[0]?.endsWith('/search') ? 'search' : 'general'
 }
 
 function numberHeader(value: string | string[] | undefined): number | undefined {

@@ -1,7 +1,7 @@
-import { type ApiOptions, createOrganization as createOrganizationCall, searchOrganizations } from './api.js'
-import type { PipedriveClient } from './client.js'
+import type { PipedriveAccount } from './account.js'
+import { type ApiOptions, postOrganization, searchOrganizations } from './api.js'
 import { type CreateOptions, createOnce } from './create-once.js'
-import { type IndustryField, industryPart } from './industry.js'
+import { findIndustryField, industryPart } from './industry.js'
 import { sameText } from './names.js'
 import type { NewOrganization } from './schemas.js'
 
@@ -25,25 +25,29 @@ export interface CreatedOrganization extends OrganizationRef {
 
 /** The organization with exactly this name (trimmed, ignoring case), as `exact_match` means it. */
 export async function findOrganizationByName(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   name: string,
   options: ApiOptions = {}
 ): Promise<OrganizationRef | undefined> {
-  const items = await searchOrganizations(client, name.trim(), options)
+  const items = await searchOrganizations(account.client, name.trim(), options)
   const match = items.map(({ item }) => item).find((item) => sameText(item.name, name))
   return match ? { id: match.id, name: match.name } : undefined
 }
 
 /**
  * Creates the organization (country in its address, industry as the account takes it) unless a
- * lost earlier create made it already. `industryField` is the cached result of findIndustryField.
+ * lost earlier create made it already. The account's industry field is read once and cached; an
+ * industry left out is logged and returned as a warning.
  */
 export async function createOrganization(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   input: NewOrganizationInput,
-  industryField: IndustryField | undefined,
   options: CreateOptions = {}
 ): Promise<CreatedOrganization> {
+  const { client } = account
+  const industryField = input.industry
+    ? await account.cache.industryField.get('industry', () => findIndustryField(client))
+    : undefined
   const industry = input.industry ? industryPart(industryField, input.industry) : undefined
   const body: NewOrganization = { name: input.name.trim(), ...industry?.body }
   if (input.ownerId !== undefined) body.owner_id = input.ownerId
@@ -54,12 +58,13 @@ export async function createOrganization(
     {
       what: `organization "${body.name}"`,
       create: async (callOptions) => {
-        const organization = await createOrganizationCall(client, body, callOptions)
+        const organization = await postOrganization(client, body, callOptions)
         return { id: organization.id, name: organization.name }
       },
-      lookup: (callOptions) => findOrganizationByName(client, body.name, callOptions)
+      lookup: (callOptions) => findOrganizationByName(account, body.name, callOptions)
     },
     options
   )
+  for (const warning of warnings) account.log.warn({ pipedriveToken: client.key }, warning)
   return { ...value, created, warnings }
 }

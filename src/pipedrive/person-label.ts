@@ -1,9 +1,10 @@
+import type { PipedriveAccount } from './account.js'
 import {
   type ApiOptions,
-  addPersonFieldOptions,
   listPersonFields,
   listPersonFieldsV1,
-  updatePersonFieldV1
+  postPersonFieldOptions,
+  putPersonFieldV1
 } from './api.js'
 import type { PipedriveClient } from './client.js'
 import type { CreateCoordinator } from './create-coordinator.js'
@@ -35,10 +36,16 @@ function optionNamed(options: FieldOption[] | null | undefined, name: string): F
  * reused for "Warm Lead"; created once when missing (v2 options endpoint, else the v1 field
  * update that resends every existing option — leaving one out would delete it). The label is the
  * company's, whichever token asks: a missing one is created under the coordinator's lease
- * `label:<name>` (every token and instance), after reading the labels again under it. Callers of
- * one account share one in-flight promise per name (see PipedriveAccount).
+ * `label:<name>` (every token and instance), after reading the labels again under it. Cached
+ * per account: its callers share one in-flight promise per name.
  */
-export async function resolvePersonLabel(
+export function personLabelId(account: PipedriveAccount, name: string): Promise<number> {
+  return account.cache.labelIds.get(name.trim().toLowerCase(), () =>
+    resolvePersonLabel(account.client, name.trim(), account.log, account.coordinator)
+  )
+}
+
+async function resolvePersonLabel(
   client: PipedriveClient,
   name: string,
   log: Logger,
@@ -83,7 +90,7 @@ async function createLabel(
   log: Logger
 ): Promise<number> {
   try {
-    const added = await addPersonFieldOptions(client, fieldCode, [{ label: name }], options)
+    const added = await postPersonFieldOptions(client, fieldCode, [{ label: name }], options)
     const option = optionNamed(added, name) ?? added[0]
     if (option) return option.id
     throw new PipedriveError(
@@ -123,12 +130,7 @@ async function createLabel(
     label: option.label,
     ...(option.color ? { color: option.color } : {})
   }))
-  const updated = await updatePersonFieldV1(
-    client,
-    field.id,
-    { options: [...kept, { label: name }] },
-    options
-  )
+  const updated = await putPersonFieldV1(client, field.id, { options: [...kept, { label: name }] }, options)
   const option = optionNamed(updated.options, name)
   if (option) return option.id
   throw new PipedriveError(

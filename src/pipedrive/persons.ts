@@ -1,11 +1,5 @@
-import {
-  type ApiOptions,
-  createPerson as createPersonCall,
-  getPerson,
-  searchPersons,
-  updatePerson
-} from './api.js'
-import type { PipedriveClient } from './client.js'
+import type { PipedriveAccount } from './account.js'
+import { type ApiOptions, getPerson, patchPerson, postPerson, searchPersons } from './api.js'
 import { type CreateOptions, createOnce } from './create-once.js'
 import { sameText } from './names.js'
 import type { NewPerson, Person, PersonSearch } from './schemas.js'
@@ -29,11 +23,11 @@ export interface CreatedPerson {
 
 /** The person having exactly this email (ignoring case): search may return near matches. */
 export async function findPersonByEmail(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   email: string,
   options: ApiOptions = {}
 ): Promise<PersonMatch | undefined> {
-  const items = await searchPersons(client, email.trim(), options)
+  const items = await searchPersons(account.client, email.trim(), options)
   return items
     .map(({ item }) => item)
     .find((item) => item.emails.some((candidate) => sameText(candidate, email)))
@@ -46,10 +40,11 @@ export async function findPersonByEmail(
  * With no email there is no key, so an ambiguous failure is not sent again at all.
  */
 export async function createPerson(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   input: NewPersonInput,
   options: CreateOptions = {}
 ): Promise<CreatedPerson> {
+  const { client } = account
   const body: NewPerson = { name: input.name }
   const email = input.email?.trim()
   if (email) body.emails = [{ value: email, primary: true, label: 'work' }]
@@ -63,12 +58,12 @@ export async function createPerson(
       what: 'person',
       createAgainAfterMiss: false,
       create: async (callOptions) => {
-        const person = await createPersonCall(client, body, callOptions)
+        const person = await postPerson(client, body, callOptions)
         return { id: person.id, name: person.name }
       },
       lookup: email
         ? async (callOptions) => {
-            const found = await findPersonByEmail(client, email, callOptions)
+            const found = await findPersonByEmail(account, email, callOptions)
             return found ? { id: found.id, name: found.name } : undefined
           }
         : undefined
@@ -83,14 +78,14 @@ export async function createPerson(
  * person is read first and the union sent; nothing is written when the label is already there.
  */
 export async function addLabelToPerson(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   personId: number,
   labelId: number,
   options: ApiOptions = {}
 ): Promise<{ person: Person; changed: boolean }> {
-  const person = await getPerson(client, personId, options)
+  const person = await getPerson(account.client, personId, options)
   const labels = person.label_ids ?? []
   if (labels.includes(labelId)) return { person, changed: false }
-  const updated = await updatePerson(client, personId, { label_ids: [...labels, labelId] }, options)
+  const updated = await patchPerson(account.client, personId, { label_ids: [...labels, labelId] }, options)
   return { person: updated, changed: true }
 }

@@ -1,5 +1,5 @@
+import type { PipedriveAccount } from './account.js'
 import { type ApiOptions, findUsers } from './api.js'
-import type { PipedriveClient } from './client.js'
 import { sameText } from './names.js'
 import type { User } from './schemas.js'
 
@@ -9,10 +9,10 @@ import type { User } from './schemas.js'
  * the caller keeps the id in its users table.
  */
 export async function findUserByEmail(
-  client: PipedriveClient,
+  account: PipedriveAccount,
   email: string,
   options: ApiOptions = {}
 ): Promise<User | undefined> {
-  const users = await findUsers(client, email.trim(), options)
+  const users = await findUsers(account.client, email.trim(), options)
   return users.find((user) => sameText(user.email, email) && user.active_flag && user.is_deleted !== true)
 }

@@ -1,6 +1,7 @@
 import type { Executor } from '../db/database.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { NewActivityInput } from '../pipedrive/activities.js'
+import { listPersonActivities } from '../pipedrive/api.js'
 import type { Activity } from '../pipedrive/schemas.js'
 import { claimedElsewhere } from './activity-records.js'
 
@@ -31,7 +32,7 @@ export async function findReplica(
   sent: NewActivityInput,
   signal?: AbortSignal
 ): Promise<number | undefined> {
-  const listed = await account.listPersonActivities(sent.personId, signal ? { signal } : {})
+  const listed = await listPersonActivities(account.client, sent.personId, signal ? { signal } : {})
   const candidates = listed.filter((found) => sameActivity(found, sent)).map((found) => found.id)
   const claimed = await claimedElsewhere(db, candidates, activityId)
   // Lowest id: the same answer on every look, whatever order Pipedrive lists them in.

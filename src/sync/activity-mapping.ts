@@ -3,7 +3,7 @@ import { CRM_ACTIVITY_TYPES, type CrmActivityType } from '../schemas/webhook-eve
 
 /**
  * The CRM → Pipedrive type map (docs/interface.md). Values are Pipedrive `key_string`s; whether the
- * account has them is checked at run time (PipedriveAccount.chooseActivityType).
+ * account has them is checked at run time (chooseActivityType in src/pipedrive/activities.ts).
  */
 export const ACTIVITY_TYPE_MAP: Readonly<Record<CrmActivityType, string>> = {
   CALL: 'call',

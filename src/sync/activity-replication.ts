@@ -1,7 +1,7 @@
 import { addCallback } from '../callbacks/outbox.js'
 import type { JobLease } from '../jobs/job-lease.js'
 import { PermanentJobError } from '../jobs/worker.js'
-import type { NewActivityInput } from '../pipedrive/activities.js'
+import { chooseActivityType, createActivity, type NewActivityInput } from '../pipedrive/activities.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
 import { findReplica } from './activity-lookup.js'
 import { mapActivityType } from './activity-mapping.js'
@@ -99,7 +99,7 @@ export async function replicateActivity(
   const warnings: string[] = []
   const mapped = mapActivityType(activity.type)
   if (mapped.warning) warnings.push(mapped.warning)
-  const chosen = await account.chooseActivityType(mapped.key)
+  const chosen = await chooseActivityType(account, mapped.key)
   if (chosen.warning) warnings.push(chosen.warning)
   const owner = await activityOwnerId(deps, account, candidates, signal)
   if (owner.warning) warnings.push(owner.warning)
@@ -116,7 +116,7 @@ export async function replicateActivity(
   const attempts = attemptRecorder(deps, activity.id)
   let result: { id: number; created: boolean }
   try {
-    result = await account.createActivity(input, { onAttempt: attempts.record, signal })
+    result = await createActivity(account, input, { onAttempt: attempts.record, signal })
   } finally {
     await attempts.settled()
   }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type Executor, rows } from '../db/database.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
+import { findUserByEmail } from '../pipedrive/users.js'
 import type { SyncDeps } from './deps.js'
 import { ownerToken, type StoredToken } from './owner-token.js'
 
@@ -65,7 +66,7 @@ export async function pipedriveUserIdFor(
   if (owner.pipedriveUserId != null) return { userId: owner.pipedriveUserId }
   const cached = await userRow(deps.db, email)
   if (cached?.pipedrive_user_id != null) return { userId: cached.pipedrive_user_id }
-  const user = await account.findUserByEmail(email, signal ? { signal } : {})
+  const user = await findUserByEmail(account, email, signal ? { signal } : {})
   if (!user) {
     return {
       userId: null,

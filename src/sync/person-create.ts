@@ -2,7 +2,7 @@ import { PermanentJobError } from '../jobs/worker.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
 import { PipedriveAmbiguousCreateError, PipedriveError, PipedriveNetworkError } from '../pipedrive/errors.js'
-import type { NewPersonInput } from '../pipedrive/persons.js'
+import { createPerson, type NewPersonInput } from '../pipedrive/persons.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import {
   clearPersonCreateSent,
@@ -60,7 +60,7 @@ export async function createPersonOnce(
     return undefined
   const sent = sendTracker()
   try {
-    return (await account.createPerson(person.input, { signal: run.signal, onAttempt: sent.record })).id
+    return (await createPerson(account, person.input, { signal: run.signal, onAttempt: sent.record })).id
   } catch (error) {
     if (!sent.mayHaveCreated) {
       await clearPersonCreateSent(deps.db, run.lease, contactId).catch((clearError: unknown) =>

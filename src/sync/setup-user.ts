@@ -1,6 +1,7 @@
 import { databaseErrorSummary, involvesDatabase } from '../db/database-errors.js'
 import { getCurrentUser } from '../pipedrive/api.js'
 import { PipedriveError } from '../pipedrive/errors.js'
+import { findUserByEmail } from '../pipedrive/users.js'
 import type { SyncDeps } from './deps.js'
 import { accountFor, storePipedriveUserId } from './owner.js'
 import { storeOwnerToken } from './owner-token.js'
@@ -41,7 +42,7 @@ export async function setupUser(deps: SyncDeps, email: string, apiToken?: string
         }
       }
     }
-    const user = await account.findUserByEmail(address)
+    const user = await findUserByEmail(account, address)
     if (!user) return { kind: 'not_found', error: `no active Pipedrive user has the email ${address}` }
     await storePipedriveUserId(deps.db, { email: address }, user.id)
     if (apiToken) await storeOwnerToken(deps.db, keys, address, apiToken)

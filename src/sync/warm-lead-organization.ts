@@ -1,4 +1,5 @@
 import type { PipedriveAccount } from '../pipedrive/account.js'
+import { createOrganization, findOrganizationByName } from '../pipedrive/organizations.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import {
   claimOrganization,
@@ -58,11 +59,12 @@ export async function resolveOrganization(
   const stopRenewing = renewOrganizationWithJob(deps.db, lease, run)
   let orgId: number
   try {
-    const found = await account.findOrganizationByName(name, { signal: run.signal })
+    const found = await findOrganizationByName(account, name, { signal: run.signal })
     if (found) {
       orgId = found.id
     } else {
-      const created = await account.createOrganization(
+      const created = await createOrganization(
+        account,
         {
           name,
           ...(organization.industry ? { industry: organization.industry } : {}),

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm'
 import { addCallback } from '../callbacks/outbox.js'
 import { rows } from '../db/database.js'
 import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
-import type { PipedriveAccount } from '../pipedrive/account.js'
+import { personLabelId } from '../pipedrive/person-label.js'
+import { addLabelToPerson, findPersonByEmail } from '../pipedrive/persons.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { accountFor, pipedriveUserIdFor, type UserRow } from './owner.js'
 import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
@@ -199,7 +200,7 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
   // it is stored before the person is created or linked.
   let owner: Awaited<ReturnType<typeof pipedriveUserIdFor>>
   let labelId: number
-  let existing: Awaited<ReturnType<PipedriveAccount['findPersonByEmail']>>
+  let existing: Awaited<ReturnType<typeof findPersonByEmail>>
   try {
     owner = await pipedriveUserIdFor(
       deps,
@@ -212,9 +213,9 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
       },
       run.signal
     )
-    labelId = await account.labelId(deps.config.WARM_LEAD_LABEL)
+    labelId = await personLabelId(account, deps.config.WARM_LEAD_LABEL)
     existing = contact.email
-      ? await account.findPersonByEmail(contact.email, { signal: run.signal })
+      ? await findPersonByEmail(account, contact.email, { signal: run.signal })
       : undefined
   } finally {
     await stored
@@ -225,7 +226,7 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
   if (existing) {
     // Someone else's person, or ours from a round whose link was lost: link it and add our
     // label, leaving its owner, org and data alone.
-    await account.addLabelToPerson(existing.id, labelId, { signal: run.signal })
+    await addLabelToPerson(account, existing.id, labelId, { signal: run.signal })
     personId = existing.id
   } else {
     personId = await createPersonOnce(

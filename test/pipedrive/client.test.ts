@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createPerson, findUsers, getCurrentUser, getPerson } from '../../src/pipedrive/api.js'
+import { findUsers, getCurrentUser, getPerson, postPerson } from '../../src/pipedrive/api.js'
 import {
   PipedriveError,
   PipedriveNetworkError,
@@ -48,7 +48,7 @@ t.test('sends JSON bodies exactly', async (t) => {
       body: JSON.stringify(body)
     })
     .reply(201, ok({ ...person, name: 'Ada' }))
-  t.equal((await createPerson(setup.client, body)).id, 7)
+  t.equal((await postPerson(setup.client, body)).id, 7)
   t.same(sentBody(setup, 0), body)
 })
 

@@ -5,13 +5,18 @@
  */
 import nock from 'nock'
 import t from 'tap'
-import { getCurrentUser } from '../../src/pipedrive/api.js'
+import { activityTypes, chooseActivityType, createActivity } from '../../src/pipedrive/activities.js'
+import { getCurrentUser, getPerson, listPersonActivities } from '../../src/pipedrive/api.js'
 import { createPipedriveConnection, type PipedriveConnection } from '../../src/pipedrive/connection.js'
 import {
   PipedriveCreateUnconfirmedError,
   PipedriveError,
   PipedriveNetworkError
 } from '../../src/pipedrive/errors.js'
+import { createOrganization, findOrganizationByName } from '../../src/pipedrive/organizations.js'
+import { personLabelId } from '../../src/pipedrive/person-label.js'
+import { addLabelToPerson, createPerson, findPersonByEmail } from '../../src/pipedrive/persons.js'
+import { findUserByEmail } from '../../src/pipedrive/users.js'
 import { CUSTOM_INDUSTRY_FIELD_CODE } from '../../src/sandbox/company.js'
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
 
@@ -61,20 +66,20 @@ t.test('tokens: /users/me validates each user’s token; bad tokens are 401', as
 })
 
 t.test('users by email: exact and active only', async (t) => {
-  t.equal((await account().findUserByEmail('SALES@crm.example'))?.id, 1002)
-  t.equal(await account().findUserByEmail('former@crm.example'), undefined)
-  t.equal(await account().findUserByEmail('crm.example'), undefined, 'a partial term matches nobody exactly')
+  t.equal((await findUserByEmail(account(), 'SALES@crm.example'))?.id, 1002)
+  t.equal(await findUserByEmail(account(), 'former@crm.example'), undefined)
+  t.equal(await findUserByEmail(account(), 'crm.example'), undefined, 'a partial term matches nobody exactly')
 })
 
 t.test('label: the default "Warm lead" is reused', async (t) => {
-  t.equal(await account().labelId('Warm Lead'), 7)
+  t.equal(await personLabelId(account(), 'Warm Lead'), 7)
   t.equal(posts('/api/v2/personFields/label_ids/options'), 0)
 })
 
 t.test('label: created once under 20 concurrent callers', async (t) => {
   sandbox.reset({ company: { warmLeadLabel: false } })
   const pipedrive = account()
-  const ids = await Promise.all(Array.from({ length: 20 }, () => pipedrive.labelId('Warm Lead')))
+  const ids = await Promise.all(Array.from({ length: 20 }, () => personLabelId(pipedrive, 'Warm Lead')))
   t.equal(new Set(ids).size, 1)
   t.equal(posts('/api/v2/personFields/label_ids/options'), 1)
   t.same(
@@ -85,7 +90,7 @@ t.test('label: created once under 20 concurrent callers', async (t) => {
 
 t.test('label: v1 fallback keeps every existing option', async (t) => {
   sandbox.reset({ company: { warmLeadLabel: false, labelOptionsViaV2: false } })
-  const id = await account().labelId('Warm Lead')
+  const id = await personLabelId(account(), 'Warm Lead')
   t.same(
     sandbox.store.labelField().options?.map((o) => [o.id, o.label]),
     [
@@ -106,16 +111,16 @@ const standardOption = (label: string) =>
 
 t.test('organizations: create with industry and country, find by exact name', async (t) => {
   const pipedrive = account()
-  const acme = await pipedrive.createOrganization({
+  const acme = await createOrganization(pipedrive, {
     name: 'Acme',
     ownerId: 1001,
     industry: 'software',
     country: 'Germany'
   })
   t.same(acme.warnings, [])
-  await pipedrive.createOrganization({ name: 'Acme Corp' })
-  t.same(await pipedrive.findOrganizationByName('ACME '), { id: acme.id, name: 'Acme' })
-  t.equal(await pipedrive.findOrganizationByName('Acm'), undefined)
+  await createOrganization(pipedrive, { name: 'Acme Corp' })
+  t.same(await findOrganizationByName(pipedrive, 'ACME '), { id: acme.id, name: 'Acme' })
+  t.equal(await findOrganizationByName(pipedrive, 'Acm'), undefined)
   const stored = sandbox.store.organizations.find((o) => o.id === acme.id)
   t.same(stored?.address, { value: 'Germany', country: 'Germany' })
   t.ok(standardOption('Software'), 'the account has the standard industry field')
@@ -134,7 +139,7 @@ t.test('organizations: create with industry and country, find by exact name', as
 
 t.test('organizations: an industry that is not an option is left out with a warning', async (t) => {
   const pipedrive = account()
-  const result = await pipedrive.createOrganization({ name: 'Looms', industry: 'Basket weaving' })
+  const result = await createOrganization(pipedrive, { name: 'Looms', industry: 'Basket weaving' })
   t.match(result.warnings, [
     /industry "Basket weaving" left out: not an option of the Pipedrive industry field/
   ])
@@ -145,10 +150,10 @@ t.test('organizations: an industry that is not an option is left out with a warn
 t.test('organizations: the industry field is read once and cached', async (t) => {
   const pipedrive = account()
   await Promise.all([
-    pipedrive.createOrganization({ name: 'One', industry: 'Retail' }),
-    pipedrive.createOrganization({ name: 'Two', industry: 'Finance' })
+    createOrganization(pipedrive, { name: 'One', industry: 'Retail' }),
+    createOrganization(pipedrive, { name: 'Two', industry: 'Finance' })
   ])
-  await pipedrive.createOrganization({ name: 'Three', industry: 'Energy' })
+  await createOrganization(pipedrive, { name: 'Three', industry: 'Energy' })
   t.equal(sandbox.requests.filter((r) => r.path === '/api/v2/organizationFields').length, 1)
   t.same(
     sandbox.store.organizations.map((o) => o.industry).sort(),
@@ -159,23 +164,23 @@ t.test('organizations: the industry field is read once and cached', async (t) =>
 t.test('organizations: an older account with only a custom "Industry" field still gets it', async (t) => {
   sandbox.reset({ company: { industryField: 'custom-text' } })
   t.equal(standardOption('Software'), undefined, 'no standard industry field')
-  t.same((await account().createOrganization({ name: 'Text Co', industry: 'Software' })).warnings, [])
+  t.same((await createOrganization(account(), { name: 'Text Co', industry: 'Software' })).warnings, [])
   t.same(bodies('/api/v2/organizations'), [
     { name: 'Text Co', custom_fields: { [CUSTOM_INDUSTRY_FIELD_CODE]: 'Software' } }
   ])
   sandbox.reset({ company: { industryField: 'custom-enum' } })
-  await account().createOrganization({ name: 'Enum Co', industry: 'retail' })
+  await createOrganization(account(), { name: 'Enum Co', industry: 'retail' })
   t.same(sandbox.store.organizations[0]?.custom_fields, { [CUSTOM_INDUSTRY_FIELD_CODE]: 33 })
   sandbox.reset({ company: { industryField: 'none' } })
-  const result = await account().createOrganization({ name: 'Plain Co', industry: 'Retail' })
+  const result = await createOrganization(account(), { name: 'Plain Co', industry: 'Retail' })
   t.match(result.warnings, [/neither the standard industry field nor a custom field "Industry"/])
   t.same(bodies('/api/v2/organizations'), [{ name: 'Plain Co' }])
 })
 
 t.test('persons: create, find by email, read, add a label without losing others', async (t) => {
   const pipedrive = account()
-  const org = await pipedrive.createOrganization({ name: 'Acme' })
-  const created = await pipedrive.createPerson({
+  const org = await createOrganization(pipedrive, { name: 'Acme' })
+  const created = await createPerson(pipedrive, {
     name: 'Ada Lovelace',
     email: 'ada@x.example',
     phone: '+1 555',
@@ -184,12 +189,12 @@ t.test('persons: create, find by email, read, add a label without losing others'
     labelIds: [5]
   })
   t.equal(created.created, true)
-  t.equal((await pipedrive.findPersonByEmail('ADA@x.example'))?.id, created.id)
-  t.equal(await pipedrive.findPersonByEmail('ada@x.exampl'), undefined)
-  const warm = await pipedrive.labelId('Warm Lead')
-  t.equal((await pipedrive.addLabelToPerson(created.id, warm)).changed, true)
-  t.equal((await pipedrive.addLabelToPerson(created.id, warm)).changed, false)
-  const person = await pipedrive.getPerson(created.id)
+  t.equal((await findPersonByEmail(pipedrive, 'ADA@x.example'))?.id, created.id)
+  t.equal(await findPersonByEmail(pipedrive, 'ada@x.exampl'), undefined)
+  const warm = await personLabelId(pipedrive, 'Warm Lead')
+  t.equal((await addLabelToPerson(pipedrive, created.id, warm)).changed, true)
+  t.equal((await addLabelToPerson(pipedrive, created.id, warm)).changed, false)
+  const person = await getPerson(pipedrive.client, created.id)
   t.same(person.label_ids, [5, warm])
   t.equal(person.org_id, org.id)
   t.equal(person.owner_id, 1002)
@@ -198,12 +203,12 @@ t.test('persons: create, find by email, read, add a label without losing others'
 t.test('activities: types, create with a primary participant, list', async (t) => {
   const pipedrive = account()
   t.same(
-    (await pipedrive.activityTypes()).map((type) => type.key_string),
+    (await activityTypes(pipedrive)).map((type) => type.key_string),
     ['call', 'meeting', 'task', 'deadline', 'email', 'lunch']
   )
-  t.same(await pipedrive.chooseActivityType('meeting'), { type: 'meeting' })
-  const person = await pipedrive.createPerson({ name: 'Ada', email: 'ada@x.example' })
-  const activity = await pipedrive.createActivity({
+  t.same(await chooseActivityType(pipedrive, 'meeting'), { type: 'meeting' })
+  const person = await createPerson(pipedrive, { name: 'Ada', email: 'ada@x.example' })
+  const activity = await createActivity(pipedrive, {
     subject: 'Intro',
     type: 'call',
     personId: person.id,
@@ -214,7 +219,7 @@ t.test('activities: types, create with a primary participant, list', async (t) =
     note: 'hello',
     done: false
   })
-  const listed = await pipedrive.listPersonActivities(person.id)
+  const listed = await listPersonActivities(pipedrive.client, person.id)
   t.same(
     listed.map((a) => [a.id, a.due_time, a.participants]),
     [[activity.id, '10:00', [{ person_id: person.id, primary: true }]]]
@@ -223,9 +228,9 @@ t.test('activities: types, create with a primary participant, list', async (t) =
 
 t.test('v2 strictness reaches the caller as a final 400', async (t) => {
   const pipedrive = account()
-  const person = await pipedrive.createPerson({ name: 'Ada' })
+  const person = await createPerson(pipedrive, { name: 'Ada' })
   await t.rejects(
-    pipedrive.createActivity({ subject: 'x', type: 'call', personId: person.id, dueDate: '24.11.2026' }),
+    createActivity(pipedrive, { subject: 'x', type: 'call', personId: person.id, dueDate: '24.11.2026' }),
     {
       status: 400,
       message: /due_date/
@@ -240,7 +245,8 @@ t.test(
     const pipedrive = account()
     sandbox.faults.set({ dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/persons' } })
     const attempts: number[] = []
-    const person = await pipedrive.createPerson(
+    const person = await createPerson(
+      pipedrive,
       { name: 'Ada', email: 'ada@x.example' },
       { onAttempt: (a) => attempts.push(a.attempt) }
     )
@@ -251,11 +257,11 @@ t.test(
     sandbox.faults.set({
       dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/organizations' }
     })
-    t.equal((await pipedrive.createOrganization({ name: 'Acme' })).created, false)
+    t.equal((await createOrganization(pipedrive, { name: 'Acme' })).created, false)
     t.equal(sandbox.store.organizations.length, 1)
 
     sandbox.faults.set({ dropNext: { count: 1, when: 'after', method: 'POST', path: '/api/v2/activities' } })
-    const activity = await pipedrive.createActivity({
+    const activity = await createActivity(pipedrive, {
       subject: 'Intro',
       type: 'call',
       personId: person.id,
@@ -270,12 +276,12 @@ t.test('a dropped person create is not sent again at once; a later call creates 
   // A cut connection cannot tell "before processing" from "after": the person may exist.
   sandbox.faults.set({ dropNext: { count: 1, when: 'before', method: 'POST', path: '/api/v2/persons' } })
   await t.rejects(
-    account().createPerson({ name: 'Ada', email: 'ada@x.example' }),
+    createPerson(account(), { name: 'Ada', email: 'ada@x.example' }),
     PipedriveCreateUnconfirmedError
   )
   t.equal(posts('/api/v2/persons'), 1, 'one create sent, then looked for, not sent again')
   t.equal(sandbox.store.persons.length, 0)
-  const person = await account().createPerson({ name: 'Ada', email: 'ada@x.example' })
+  const person = await createPerson(account(), { name: 'Ada', email: 'ada@x.example' })
   t.equal(person.created, true)
   t.equal(sandbox.store.persons.length, 1)
 })
@@ -285,8 +291,8 @@ t.test('remaining: 0 pauses the token before Pipedrive has to refuse', async (t)
     rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1, windowMs: 1000 } }
   })
   const pipedrive = account()
-  await pipedrive.findPersonByEmail('a@x.example')
-  t.equal(await pipedrive.findPersonByEmail('b@x.example'), undefined)
+  await findPersonByEmail(pipedrive, 'a@x.example')
+  t.equal(await findPersonByEmail(pipedrive, 'b@x.example'), undefined)
   t.same(
     sandbox.requests.map((r) => r.status),
     [200, 200]
@@ -301,7 +307,7 @@ t.test('429 (budget used up elsewhere): the client waits retry-after and goes on
   await fetch(`${sandbox.url}/api/v2/persons/search?term=zz%40x.example&fields=email&exact_match=true`, {
     headers: { 'x-api-token': sandbox.token }
   }).then((response) => response.arrayBuffer())
-  t.equal(await account().findPersonByEmail('b@x.example'), undefined)
+  t.equal(await findPersonByEmail(account(), 'b@x.example'), undefined)
   t.same(
     sandbox.requests.map((r) => r.status),
     [200, 429, 200]

@@ -1,7 +1,12 @@
 import t from 'tap'
 import { PipedriveAccount } from '../../src/pipedrive/account.js'
+import { chooseActivityType, createActivity } from '../../src/pipedrive/activities.js'
+import { listPersonActivities } from '../../src/pipedrive/api.js'
 import type { AttemptInfo } from '../../src/pipedrive/client.js'
 import { PipedriveAmbiguousCreateError, PipedriveCreateUnconfirmedError } from '../../src/pipedrive/errors.js'
+import { createOrganization, findOrganizationByName } from '../../src/pipedrive/organizations.js'
+import { addLabelToPerson, createPerson, findPersonByEmail } from '../../src/pipedrive/persons.js'
+import { findUserByEmail } from '../../src/pipedrive/users.js'
 import { fail, mockPipedrive, ok, sentBody } from './mock-pipedrive.js'
 
 const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
@@ -21,8 +26,8 @@ t.test('user by email: exact address, active only', async (t) => {
     .intercept({ path: '/api/v1/users/find?term=former%40crm.example&search_by_email=1', method: 'GET' })
     .reply(200, ok([{ id: 4, name: 'F', email: 'former@crm.example', active_flag: false }]))
   const account = new PipedriveAccount(setup.client)
-  t.equal((await account.findUserByEmail(' sales@crm.example '))?.id, 3)
-  t.equal(await account.findUserByEmail('former@crm.example'), undefined)
+  t.equal((await findUserByEmail(account, ' sales@crm.example '))?.id, 3)
+  t.equal(await findUserByEmail(account, 'former@crm.example'), undefined)
 })
 
 t.test('organization by name: near matches are re-checked', async (t) => {
@@ -38,8 +43,8 @@ t.test('organization by name: near matches are re-checked', async (t) => {
     .intercept({ path: '/api/v2/organizations/search?term=Acm&fields=name&exact_match=true', method: 'GET' })
     .reply(200, ok({ items }))
   const account = new PipedriveAccount(setup.client)
-  t.same(await account.findOrganizationByName(' Acme'), { id: 2, name: 'ACME ' })
-  t.equal(await account.findOrganizationByName('Acm'), undefined)
+  t.same(await findOrganizationByName(account, ' Acme'), { id: 2, name: 'ACME ' })
+  t.equal(await findOrganizationByName(account, 'Acm'), undefined)
 })
 
 /** The account's organization fields: the standard industry enum, a custom "Industry", or neither. */
@@ -114,7 +119,7 @@ t.test('create organization: country in the address, industry as the standard fi
     address: { value: 'Germany', country: 'Germany' }
   })
   const account = new PipedriveAccount(setup.client)
-  const result = await account.createOrganization({
+  const result = await createOrganization(account, {
     name: 'Acme',
     ownerId: 1001,
     industry: 'SOFTWARE',
@@ -129,7 +134,7 @@ t.test('create organization: an industry that is not a standard option is left o
   fieldsAnswer(setup, 'standard')
   expectCreate(setup, { name: 'Acme' })
   const account = new PipedriveAccount(setup.client)
-  const result = await account.createOrganization({ name: 'Acme', industry: 'Computing' })
+  const result = await createOrganization(account, { name: 'Acme', industry: 'Computing' })
   t.same(result.warnings, ['industry "Computing" left out: not an option of the Pipedrive industry field'])
   setup.agent.assertNoPendingInterceptors()
 })
@@ -139,7 +144,7 @@ t.test('create organization: an older account’s custom "Industry" field (text 
   fieldsAnswer(text, 'custom-text')
   expectCreate(text, { name: 'Acme', custom_fields: { abc123: 'Software' } })
   t.same(
-    (await new PipedriveAccount(text.client).createOrganization({ name: 'Acme', industry: 'Software' }))
+    (await createOrganization(new PipedriveAccount(text.client), { name: 'Acme', industry: 'Software' }))
       .warnings,
     []
   )
@@ -148,7 +153,7 @@ t.test('create organization: an older account’s custom "Industry" field (text 
   fieldsAnswer(enumField, 'custom-enum')
   expectCreate(enumField, { name: 'Acme', custom_fields: { abc123: 31 } })
   t.same(
-    (await new PipedriveAccount(enumField.client).createOrganization({ name: 'Acme', industry: 'software' }))
+    (await createOrganization(new PipedriveAccount(enumField.client), { name: 'Acme', industry: 'software' }))
       .warnings,
     []
   )
@@ -160,7 +165,7 @@ t.test('create organization: neither field → left out with a warning', async (
   fieldsAnswer(setup, 'none')
   expectCreate(setup, { name: 'Acme' })
   const account = new PipedriveAccount(setup.client)
-  const result = await account.createOrganization({ name: 'Acme', industry: 'Software' })
+  const result = await createOrganization(account, { name: 'Acme', industry: 'Software' })
   t.match(result.warnings, [/neither the standard industry field nor a custom field "Industry"/])
   setup.agent.assertNoPendingInterceptors()
 })
@@ -173,7 +178,7 @@ t.test('create organization: a lost answer is followed by a look-up, not a secon
     .reply(200, ok({ items: [{ result_score: 1, item: { id: 9, name: 'Acme' } }] }))
   const account = new PipedriveAccount(setup.client)
   const creates: AttemptInfo[] = []
-  const result = await account.createOrganization({ name: 'Acme' }, { onAttempt: (a) => creates.push(a) })
+  const result = await createOrganization(account, { name: 'Acme' }, { onAttempt: (a) => creates.push(a) })
   t.same(result, { id: 9, name: 'Acme', created: false, warnings: [] })
   t.equal(creates.length, 1)
   setup.agent.assertNoPendingInterceptors()
@@ -205,7 +210,7 @@ t.test('person by email: re-checked, emails are plain strings in search results'
       })
     )
   const account = new PipedriveAccount(setup.client)
-  t.equal((await account.findPersonByEmail('ada@x.y'))?.id, 2)
+  t.equal((await findPersonByEmail(account, 'ada@x.y'))?.id, 2)
 })
 
 t.test('create person: exact body; refused connections are retried and counted', async (t) => {
@@ -224,7 +229,8 @@ t.test('create person: exact body; refused connections are retried and counted',
     .reply(200, ok({ id: 5, name: 'Ada' }))
   const account = new PipedriveAccount(setup.client)
   const creates: AttemptInfo[] = []
-  const result = await account.createPerson(
+  const result = await createPerson(
+    account,
     { name: 'Ada', email: 'ada@x.y', phone: '+49 1', ownerId: 1001, orgId: 9, labelIds: [7, 7] },
     { onAttempt: (a) => creates.push(a) }
   )
@@ -241,7 +247,7 @@ t.test('create person: ambiguous failure, look-up finds nothing: not sent again 
     .reply(200, ok({ items: [] }))
   const account = new PipedriveAccount(setup.client)
   // A person just made may not be searchable yet: a later round looks again before creating.
-  const error = await account.createPerson({ name: 'Ada', email: 'ada@x.y' }).catch((e: unknown) => e)
+  const error = await createPerson(account, { name: 'Ada', email: 'ada@x.y' }).catch((e: unknown) => e)
   t.type(error, PipedriveCreateUnconfirmedError)
   t.match((error as Error).message, /answered 502/, 'says what left the outcome unknown')
   t.same(
@@ -257,7 +263,7 @@ t.test('create person: mayExist looks first (an earlier round may have created i
     .intercept({ path: '/api/v2/persons/search?term=ada%40x.y&fields=email&exact_match=true', method: 'GET' })
     .reply(200, ok({ items: [{ item: { id: 5, name: 'Ada', emails: ['ada@x.y'] } }] }))
   const account = new PipedriveAccount(setup.client)
-  t.same(await account.createPerson({ name: 'Ada', email: 'ada@x.y' }, { mayExist: true }), {
+  t.same(await createPerson(account, { name: 'Ada', email: 'ada@x.y' }, { mayExist: true }), {
     id: 5,
     name: 'Ada',
     created: false
@@ -268,7 +274,7 @@ t.test('create person without email: an ambiguous failure is not sent again', as
   const setup = mockPipedrive()
   setup.pool.intercept({ path: '/api/v2/persons', method: 'POST' }).replyWithError(reset())
   const account = new PipedriveAccount(setup.client)
-  const error = await account.createPerson({ name: 'Nameless' }).catch((e: unknown) => e)
+  const error = await createPerson(account, { name: 'Nameless' }).catch((e: unknown) => e)
   t.type(error, PipedriveAmbiguousCreateError)
   t.equal(setup.attempts.length, 1)
 })
@@ -279,7 +285,7 @@ t.test('create person: a 4xx is final and names what Pipedrive said', async (t) 
     .intercept({ path: '/api/v2/persons', method: 'POST' })
     .reply(400, fail('owner_id: user 1 not found'))
   const account = new PipedriveAccount(setup.client)
-  await t.rejects(account.createPerson({ name: 'Ada', ownerId: 1 }), {
+  await t.rejects(createPerson(account, { name: 'Ada', ownerId: 1 }), {
     status: 400,
     message: /owner_id: user 1 not found/
   })
@@ -297,8 +303,8 @@ t.test('add label merges with the existing labels; nothing sent when already the
     .intercept({ path: '/api/v2/persons/5', method: 'GET' })
     .reply(200, ok({ ...person, label_ids: [5, 7] }))
   const account = new PipedriveAccount(setup.client)
-  t.equal((await account.addLabelToPerson(5, 7)).changed, true)
-  t.equal((await account.addLabelToPerson(5, 7)).changed, false)
+  t.equal((await addLabelToPerson(account, 5, 7)).changed, true)
+  t.equal((await addLabelToPerson(account, 5, 7)).changed, false)
   setup.agent.assertNoPendingInterceptors()
 })
 
@@ -312,9 +318,9 @@ t.test('activity types are cached; a missing or inactive type falls back to task
   const setup = mockPipedrive()
   setup.pool.intercept({ path: '/api/v1/activityTypes', method: 'GET' }).reply(200, types)
   const account = new PipedriveAccount(setup.client)
-  t.same(await account.chooseActivityType('call'), { type: 'call' })
-  t.match(await account.chooseActivityType('lunch'), { type: 'task', warning: /lunch/ })
-  t.match(await account.chooseActivityType('meeting'), { type: 'task' })
+  t.same(await chooseActivityType(account, 'call'), { type: 'call' })
+  t.match(await chooseActivityType(account, 'lunch'), { type: 'task', warning: /lunch/ })
+  t.match(await chooseActivityType(account, 'meeting'), { type: 'task' })
   t.equal(setup.attempts.length, 1)
 })
 
@@ -322,7 +328,7 @@ t.test('activity types unreadable: the mapped type is used (best effort)', async
   const setup = mockPipedrive()
   setup.pool.intercept({ path: '/api/v1/activityTypes', method: 'GET' }).reply(403, fail('forbidden'))
   const account = new PipedriveAccount(setup.client)
-  t.same(await account.chooseActivityType('meeting'), { type: 'meeting' })
+  t.same(await chooseActivityType(account, 'meeting'), { type: 'meeting' })
 })
 
 t.test(
@@ -355,7 +361,8 @@ t.test(
     )
     const account = new PipedriveAccount(setup.client)
     const creates: AttemptInfo[] = []
-    const result = await account.createActivity(
+    const result = await createActivity(
+      account,
       {
         subject: 'Intro call',
         type: 'call',
@@ -384,7 +391,7 @@ t.test('list a person’s activities follows the cursor', async (t) => {
     .reply(200, ok([{ id: 2, subject: 'b', type: 'call' }], { next_cursor: null }))
   const account = new PipedriveAccount(setup.client)
   t.same(
-    (await account.listPersonActivities(5)).map((a) => a.id),
+    (await listPersonActivities(account.client, 5)).map((a) => a.id),
     [1, 2]
   )
 })

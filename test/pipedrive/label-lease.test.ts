@@ -2,6 +2,7 @@ import t from 'tap'
 import { NamedLeases } from '../../src/db/named-leases.js'
 import { createPipedriveConnection } from '../../src/pipedrive/connection.js'
 import type { CreateCoordinator } from '../../src/pipedrive/create-coordinator.js'
+import { personLabelId } from '../../src/pipedrive/person-label.js'
 import { testDatabase, testSandbox } from '../helper.js'
 
 // Two tokens of one company (two users), each with its own account and caches, as two owners'
@@ -25,7 +26,7 @@ function accounts(t: { teardown(fn: () => unknown): void }, coordinator: CreateC
   return [
     connection.forToken(tokens['owner@crm.example'] ?? ''),
     connection.forToken(tokens['sales@crm.example'] ?? '')
-  ]
+  ] as const
 }
 const options = () => sandbox.store.labelField().options ?? []
 const warmLeads = () => options().filter((option) => option.label.toLowerCase() === 'warm lead')
@@ -38,7 +39,7 @@ t.test('two tokens resolving a missing label at once create it once', async (t) 
   const [owner, sales] = accounts(t, new NamedLeases(database.db))
   // Slow answers: both read "missing" before either has created it.
   sandbox.faults.set({ latencyMs: 50 })
-  const ids = await Promise.all([owner?.labelId('Warm Lead'), sales?.labelId('Warm Lead')])
+  const ids = await Promise.all([personLabelId(owner, 'Warm Lead'), personLabelId(sales, 'Warm Lead')])
   t.equal(warmLeads().length, 1, 'one Warm Lead label')
   t.same(ids, [warmLeads()[0]?.id, warmLeads()[0]?.id], 'both use it')
   t.equal(sent('POST', V2_OPTIONS).length, 1, 'one create sent')
@@ -48,7 +49,7 @@ t.test('v1 fallback, two tokens at once: one label, and no option of the other i
   const [owner, sales] = accounts(t, new NamedLeases(database.db))
   const before = options().map((option) => option.id)
   sandbox.faults.set({ latencyMs: 50, failNext: { count: 2, status: 400, method: 'POST', path: V2_OPTIONS } })
-  const ids = await Promise.all([owner?.labelId('Warm Lead'), sales?.labelId('Warm Lead')])
+  const ids = await Promise.all([personLabelId(owner, 'Warm Lead'), personLabelId(sales, 'Warm Lead')])
   t.equal(warmLeads().length, 1, 'one Warm Lead label')
   t.same(ids, [warmLeads()[0]?.id, warmLeads()[0]?.id], 'both ids exist and are the same')
   t.same(
@@ -74,7 +75,7 @@ t.test('an option another writer added after the first read survives the v1 upda
   }
   const [owner] = accounts(t, meanwhile)
   sandbox.faults.set({ failNext: { count: 1, status: 400, method: 'POST', path: V2_OPTIONS } })
-  const id = await owner?.labelId('Warm Lead')
+  const id = await personLabelId(owner, 'Warm Lead')
   t.equal(
     sandbox.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/api/v1/personFields/')).length,
     1,

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { PipedriveAccount } from '../../src/pipedrive/account.js'
+import { personLabelId } from '../../src/pipedrive/person-label.js'
 import { fail, mockPipedrive, ok, sentBody } from './mock-pipedrive.js'
 
 const labels = [
@@ -23,8 +24,8 @@ t.test('the default "Warm lead" is reused for "Warm Lead" (no create)', async (t
     .intercept({ path: FIELDS_PATH, method: 'GET' })
     .reply(200, fieldsWith([...labels, { id: 7, label: 'Warm lead', color: 'yellow' }]))
   const account = new PipedriveAccount(setup.client)
-  t.equal(await account.labelId('Warm Lead'), 7)
-  t.equal(await account.labelId('warm lead'), 7, 'cached: no second call')
+  t.equal(await personLabelId(account, 'Warm Lead'), 7)
+  t.equal(await personLabelId(account, 'warm lead'), 7, 'cached: no second call')
   t.equal(setup.attempts.length, 1)
 })
 
@@ -40,7 +41,7 @@ t.test('created once under 20 concurrent callers', async (t) => {
     })
     .reply(200, ok([{ id: 42, label: 'Warm Lead' }]))
   const account = new PipedriveAccount(setup.client)
-  const ids = await Promise.all(Array.from({ length: 20 }, () => account.labelId('Warm Lead')))
+  const ids = await Promise.all(Array.from({ length: 20 }, () => personLabelId(account, 'Warm Lead')))
   t.same(new Set(ids), new Set([42]))
   t.same(
     setup.attempts.map((a) => a.endpoint),
@@ -76,7 +77,7 @@ t.test('v2 refused: the v1 update keeps every existing option', async (t) => {
       })
     )
   const account = new PipedriveAccount(setup.client)
-  t.equal(await account.labelId('Warm Lead'), 77)
+  t.equal(await personLabelId(account, 'Warm Lead'), 77)
   t.same(sentBody(setup, 4), expected, 'every existing option with its id, then the new one')
   setup.agent.assertNoPendingInterceptors()
 })
@@ -88,8 +89,8 @@ t.test('a failed look-up is not cached: the next caller tries again', async (t) 
     .intercept({ path: FIELDS_PATH, method: 'GET' })
     .reply(200, fieldsWith([...labels, { id: 7, label: 'Warm lead' }]))
   const account = new PipedriveAccount(setup.client)
-  await t.rejects(account.labelId('Warm Lead'), { status: 401, message: /answered 401/ })
-  t.equal(await account.labelId('Warm Lead'), 7)
+  await t.rejects(personLabelId(account, 'Warm Lead'), { status: 401, message: /answered 401/ })
+  t.equal(await personLabelId(account, 'Warm Lead'), 7)
 })
 
 t.test('an ambiguous option create looks before creating again', async (t) => {
@@ -102,6 +103,6 @@ t.test('an ambiguous option create looks before creating again', async (t) => {
     .intercept({ path: FIELDS_PATH, method: 'GET' })
     .reply(200, fieldsWith([...labels, { id: 43, label: 'Warm Lead' }]))
   const account = new PipedriveAccount(setup.client)
-  t.equal(await account.labelId('Warm Lead'), 43)
+  t.equal(await personLabelId(account, 'Warm Lead'), 43)
   t.equal(setup.attempts.filter((a) => a.endpoint === 'personFields.addOptions').length, 1)
 })

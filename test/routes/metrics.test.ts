@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { QUEUE_STATS_MAX_AGE_MS } from '../../src/jobs/queue-stats.js'
+import { getPerson } from '../../src/pipedrive/api.js'
+import { findPersonByEmail } from '../../src/pipedrive/persons.js'
 import {
   activityEvent,
   build,
@@ -175,9 +177,9 @@ t.test('Pipedrive calls: by endpoint and status, latency, rate-limit waits', asy
     })
   })
   const account = pipedriveApp.pipedrive.forToken(sandbox.token)
-  await account.findPersonByEmail('nobody@example.com')
-  await account.findPersonByEmail('nobody.else@example.com')
-  await t.rejects(account.getPerson(987_654_321), 'a 404 is not retried')
+  await findPersonByEmail(account, 'nobody@example.com')
+  await findPersonByEmail(account, 'nobody.else@example.com')
+  await t.rejects(getPerson(account.client, 987_654_321), 'a 404 is not retried')
 
   const text = await scrape(pipedriveApp)
   const requests = 'pipedrive_sync_pipedrive_requests_total'

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import { NamedLeases } from '../../db/named-leases.js'
 import { createPipedriveConnection, type PipedriveConnection } from '../../pipedrive/connection.js'
-import { MAX_INLINE_PAUSE_MS } from '../../pipedrive/rate-budget.js'
 import { PipedriveReachability } from '../../pipedrive/reachability.js'
-import { SharedRateBudget } from '../../pipedrive/shared-rate-budget.js'
+import { MAX_INLINE_PAUSE_MS } from '../../rate-budget/budget.js'
+import { SharedRateBudget } from '../../rate-budget/shared.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

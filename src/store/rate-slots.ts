@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, rows } from '../db/database.js'
-import type { BudgetLimit, CallKind } from './rate-budget.js'
+import type { rateSlots } from '../db/schema.js'
+import type { BudgetLimit, CallKind } from '../rate-budget/budget.js'
 
 /**
  * The statements behind the shared rate budget (tables `rate_slots`, `rate_pauses`). A budget of
@@ -13,15 +14,23 @@ export interface SlotNeed extends BudgetLimit {
   kind: CallKind
 }
 
-/** A slot taken for one call. Timestamps stay text: a JS Date would drop the microseconds. */
-export interface TakenSlot {
-  kind: CallKind
-  slot: number
-  /** `used_at` while the call runs (now + hold); release matches on it, so a slot that expired and went to another call is left alone. */
-  held: string
-  /** `used_at` before the grant (already a window old): what a call that was never sent gives back. */
-  previous: string
-}
+type RateSlot = typeof rateSlots.$inferSelect
+
+/**
+ * A slot taken for one call, with two readings of its `used_at`. They stay text: a JS Date would
+ * drop the microseconds, and release matches on the exact value.
+ * - `held`: `used_at` while the call runs (now + hold); release matches on it, so a slot that
+ *   expired and went to another call is left alone.
+ * - `previous`: `used_at` before the grant (already a window old): what a call that was never
+ *   sent gives back.
+ */
+export type TakenSlot = Pick<RateSlot, 'kind' | 'slot'> & Record<'held' | 'previous', string>
+
+/** A row of the grant statement: the slot, which of the batch's calls it is for (1-based), and that call's spare. */
+type GrantedSlot = TakenSlot & Record<'call' | 'spare', number | string>
+
+/** What msUntilFree reads (numbers may come back as text, depending on the driver). */
+type FreeIn = Record<'waitMs' | 'pausedMs', number | string>
 
 // A fresh slot must be free at once; the column's default (now()) would hold it for a window.
 const NEVER_USED = sql`'epoch'::timestamptz`
@@ -85,7 +94,7 @@ export async function takeSlots(
     ),
     sql`, `
   )
-  const taken = await rows<TakenSlot & { call: number | string; spare: number | string }>(
+  const taken = await rows<GrantedSlot>(
     db,
     sql`
     with ${sql.join(candidates, sql`, `)},
@@ -149,7 +158,7 @@ export async function msUntilFree(
       select extract(epoch from min(used_at) + ${ms(need.windowMs)} - now()) * 1000
       from rate_slots where token_key = ${key} and kind = ${need.kind} and slot <= ${need.limit}::int), 0)`
   )
-  const [row] = await rows<{ waitMs: number | string; pausedMs: number | string }>(
+  const [row] = await rows<FreeIn>(
     db,
     sql`select greatest(pause.ms, ${sql.join(budgets, sql`, `)})::float8 as "waitMs", pause.ms::float8 as "pausedMs"
       from (select greatest(0, coalesce((select extract(epoch from paused_until - now()) * 1000

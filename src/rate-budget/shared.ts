@@ -1,25 +1,26 @@
 import { performance } from 'node:perf_hooks'
 import type { Executor } from '../db/database.js'
-import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
-import { PipedriveRatePausedError } from './errors.js'
-import { type Logger, silentLogger } from './logger.js'
-import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
+import { REQUEST_TIMEOUT_MS } from '../pipedrive/dispatcher.js'
+import { PipedriveRatePausedError } from '../pipedrive/errors.js'
+import { type Logger, silentLogger } from '../pipedrive/logger.js'
 import {
   ensureSlots,
   msUntilFree,
   pauseToken,
+  returnSlots,
   type SlotGrant,
   type SlotNeed,
+  type SlotRelease,
   type TakenSlot,
   takeSlots
-} from './rate-slots.js'
-import { SlotReleases } from './slot-releases.js'
+} from '../store/rate-slots.js'
+import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './budget.js'
 import { type Waiter as QueuedCall, WaiterQueue } from './waiter-queue.js'
 
 /**
- * A token's budgets kept in the database (rate-slots.ts), so every instance on one database
- * draws from the same `limit` per window. Counting is as in the in-process budget: a slot is held
- * while the call runs and then counts for a whole window from the call's end.
+ * A token's budgets kept in the database (src/store/rate-slots.ts), so every instance on one
+ * database draws from the same `limit` per window. Counting is as in the in-process budget: a
+ * slot is held while the call runs and then counts for a whole window from the call's end.
  *
  * Within a process, a token's callers queue in FIFO order and only the head asks the database,
  * so waiting callers cost one query per wake-up, not one each. One exception keeps the general
@@ -253,4 +254,47 @@ function leadingRun(waiters: readonly Waiter[], needs: readonly SlotNeed[]): Wai
     run.push(waiter)
   }
   return run
+}
+
+/**
+ * Group commit for releases: while one release statement runs, the releases that arrive wait and
+ * go together in the next one. At a full budget many calls end at once; one statement each would
+ * queue on the connection pool, and a late release counts its slot from later than the call's end,
+ * which is safe but wastes budget.
+ */
+class SlotReleases {
+  readonly #db: Executor
+  #pending: Array<SlotRelease & { done: (error?: unknown) => void }> = []
+  #flushing = false
+
+  constructor(db: Executor) {
+    this.#db = db
+  }
+
+  release(release: SlotRelease): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ ...release, done: (error) => (error === undefined ? resolve() : reject(error)) })
+      void this.#flush()
+    })
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing) return
+    this.#flushing = true
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending
+        this.#pending = []
+        let failure: unknown
+        try {
+          await returnSlots(this.#db, batch)
+        } catch (error) {
+          failure = error ?? new Error('release failed')
+        }
+        for (const release of batch) release.done(failure)
+      }
+    } finally {
+      this.#flushing = false
+    }
+  }
 }

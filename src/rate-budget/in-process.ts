@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import { PipedriveRatePausedError } from './errors.js'
-import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
+import { PipedriveRatePausedError } from '../pipedrive/errors.js'
+import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './budget.js'
 import { type Waiter, WaiterQueue } from './waiter-queue.js'
 
 /**

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { PipedriveRatePausedError } from '../../src/pipedrive/errors.js'
-import type { CallKind } from '../../src/pipedrive/rate-budget.js'
-import { InProcessRateBudget } from '../../src/pipedrive/rate-limiter.js'
+import type { CallKind } from '../../src/rate-budget/budget.js'
+import { InProcessRateBudget } from '../../src/rate-budget/in-process.js'
 
 interface Call {
   index: number

@@ -1,6 +1,6 @@
 /**
- * The seam between the client and whatever keeps count of a token's requests: the service uses
- * shared-rate-budget.ts (kept in the database, shared by every instance); rate-limiter.ts is the
+ * The seam between the Pipedrive client and whatever keeps count of a token's requests: the
+ * service uses shared.ts (kept in the database, shared by every instance); in-process.ts is the
  * per-process one (unit tests, benchmarks, a connection built without a database).
  */
 
@@ -45,8 +45,3 @@ export interface BudgetLimit {
  * must not hold every slot while other tokens' work waits) and is run again when the pause ends.
  */
 export const MAX_INLINE_PAUSE_MS = 2_000
-
-/** Search endpoints are the paths ending in `/search` (docs/pipedrive.md); `users/find` is not one. */
-export function callKindOf(path: string): CallKind {
-  return path.split('?')[0]?.endsWith('/search') ? 'search' : 'general'
-}

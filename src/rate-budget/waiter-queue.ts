@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks'
-import type { RatePermit } from './rate-budget.js'
+import type { RatePermit } from './budget.js'
 
 /** A call waiting for a rate-limit slot; `need` is what it waits for (a call kind, budgets). */
 export interface Waiter<N> {

@@ -3,8 +3,8 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { type DatabaseHandle, openDatabase, rows } from '../../src/db/database.js'
 import { PipedriveRatePausedError } from '../../src/pipedrive/errors.js'
-import type { CallKind, RateBudget } from '../../src/pipedrive/rate-budget.js'
-import { type SharedBudgetOptions, SharedRateBudget } from '../../src/pipedrive/shared-rate-budget.js'
+import type { CallKind, RateBudget } from '../../src/rate-budget/budget.js'
+import { type SharedBudgetOptions, SharedRateBudget } from '../../src/rate-budget/shared.js'
 import { testDatabase, uid } from '../helper.js'
 
 /**
