@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { Executor } from '../db/database.js'
+import { type Logger, silentLogger } from '../logger-interface.js'
 import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
 import { PipedriveRatePausedError } from './errors.js'
-import { type Logger, silentLogger } from './logger.js'
 import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './rate-budget.js'
 import {
   ensureSlots,
