@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
@@ -56,7 +55,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     database: options.database,
     ownsDatabase: options.ownsDatabase ?? true
   })
-  await app.register(sensible)
   // Observability: the OpenAPI collector must see every route; metrics are fed by the plugins below.
   await app.register(swaggerPlugin)
   await app.register(metricsPlugin)
