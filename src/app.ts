@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/database.js'
 import { sendHttpError } from './errors.js'
+import { RouteNotFoundError } from './http-errors.js'
 import type { JobHandler } from './jobs/worker.js'
 import { lazyChildLogger } from './lazy-child-logger.js'
 import callbacksPlugin from './plugins/app/callbacks.js'
@@ -74,11 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.setErrorHandler(sendHttpError)
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `Route ${request.method} ${request.url} not found`
-    })
+    sendHttpError(new RouteNotFoundError(request.method, request.url), request, reply)
   )
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 400) {

@@ -3,7 +3,7 @@ import createError, { FastifyError } from '@fastify/error'
 /**
  * The service's own errors, each with its code and HTTP status; `src/errors.ts` turns them into
  * answers. Their messages are written for the caller, who is told them as they are: none may hold a
- * secret, a token, a signature or a database error's text. The codes are listed in docs/interface.md.
+ * secret, a token, a signature or a database error's text.
  */
 
 /** An error whose message the thrower gives whole (one code, several texts). */
@@ -25,6 +25,12 @@ export const MigrationsMissingError = createError<'PDS_MIGRATIONS_MISSING', 503,
   'PDS_MIGRATIONS_MISSING',
   'database migrations not applied: run npm run migrate',
   503
+)
+
+export const RouteNotFoundError = createError<'PDS_ROUTE_NOT_FOUND', 404, [method: string, url: string]>(
+  'PDS_ROUTE_NOT_FOUND',
+  'Route %s %s not found',
+  404
 )
 
 export const ContactIdMismatchError = createError<
