@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import sensible from '@fastify/sensible'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Config } from './config.js'
 import type { DatabaseHandle } from './db/database.js'
 import { sendHttpError } from './errors.js'
+import { RouteNotFoundError } from './http-errors.js'
 import type { JobHandler } from './jobs/worker.js'
 import { lazyChildLogger } from './lazy-child-logger.js'
 import callbacksPlugin from './plugins/app/callbacks.js'
@@ -56,7 +56,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     database: options.database,
     ownsDatabase: options.ownsDatabase ?? true
   })
-  await app.register(sensible)
   // Observability: the OpenAPI collector must see every route; metrics are fed by the plugins below.
   await app.register(swaggerPlugin)
   await app.register(metricsPlugin)
@@ -76,11 +75,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   app.setErrorHandler(sendHttpError)
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `Route ${request.method} ${request.url} not found`
-    })
+    sendHttpError(new RouteNotFoundError(request.method, request.url), request, reply)
   )
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 400) {

@@ -7,16 +7,14 @@ import {
   isRefusedValue,
   sqlState
 } from './db/database-errors.js'
-import { MigrationsMissingError } from './db/migration-gate.js'
-import { OperatorAuthError } from './routes/api/operator-auth.js'
-import { WebhookPayloadError } from './webhooks/parse-event.js'
-import { WebhookVerificationError } from './webhooks/verify.js'
+import { isServiceError, OperatorKeyError } from './http-errors.js'
 
-/** The one place where an error type becomes an HTTP status. */
-export function statusFor(error: FastifyError | Error): number {
-  if (error instanceof WebhookVerificationError || error instanceof OperatorAuthError) return 401
-  if (error instanceof WebhookPayloadError) return 400
-  if (error instanceof MigrationsMissingError) return 503
+/**
+ * Which HTTP status an error gets: the service's own errors carry theirs (src/http-errors.ts);
+ * database errors are classified here; Fastify's keep theirs.
+ */
+function statusFor(error: FastifyError | Error): number {
+  if (isServiceError(error)) return error.statusCode
   // Validation refuses what the database cannot store; a value that still gets through is the
   // request's, and retrying it cannot help.
   if (isRefusedValue(error)) return 400
@@ -32,31 +30,36 @@ function messageFor(error: FastifyError, statusCode: number): string {
       return `a value in the request cannot be stored (database error ${sqlState(error)})`
     return isDatabaseUnavailable(error) ? databaseErrorSummary(error) : 'Internal Server Error'
   }
-  if (error instanceof MigrationsMissingError) return error.message
+  // The service's own messages are written for the caller, a 503 (missing migrations) included.
+  if (isServiceError(error)) return error.message
   return statusCode >= 500 ? 'Internal Server Error' : error.message
+}
+
+/**
+ * Logged: failures that are not the caller's to know (5xx other than the service's own answers),
+ * and every database error, as a refused value means validation missed what the database cannot store.
+ */
+function logIfUnexpected(error: FastifyError, request: FastifyRequest, statusCode: number): void {
+  if ((statusCode >= 500 && !isServiceError(error)) || isDatabaseError(error))
+    request.log.error({ err: error }, 'request failed')
 }
 
 /** `{ statusCode, error, message }`; 5xx answers never carry internals, 4xx messages are for the caller. */
 export function sendHttpError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const statusCode = statusFor(error)
-  // The missing migrations are the caller's to know (and the operator's to fix), not an internal.
-  const told = error instanceof MigrationsMissingError
-  // A refused value means validation missed something the database cannot store: worth a look.
-  if ((statusCode >= 500 && !told) || isDatabaseError(error))
-    request.log.error({ err: error }, 'request failed')
+  logIfUnexpected(error, request, statusCode)
   const message = messageFor(error, statusCode)
   return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
 }
 
 /**
- * Operator API flavour: a bad request and missing migrations are `{ success: false, error }` like
- * its other failures; authentication and rate-limit answers keep the standard shape.
+ * Operator API flavour: its own failures and a bad request are `{ success: false, error }`;
+ * authentication and rate-limit answers, and failures that are not the caller's, keep the standard shape.
  */
 export function sendOperatorError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const statusCode = statusFor(error)
-  if (statusCode === 400 || error instanceof MigrationsMissingError) {
-    if (isDatabaseError(error)) request.log.error({ err: error }, 'request failed')
-    return reply.code(statusCode).send({ success: false, error: messageFor(error, statusCode) })
-  }
-  return sendHttpError(error, request, reply)
+  const ownFailure = isServiceError(error) && !(error instanceof OperatorKeyError)
+  if (!ownFailure && statusCode !== 400) return sendHttpError(error, request, reply)
+  logIfUnexpected(error, request, statusCode)
+  return reply.code(statusCode).send({ success: false, error: messageFor(error, statusCode) })
 }

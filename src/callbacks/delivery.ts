@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import { decodeWebhookSecret } from '../config.js'
 import { type Database, rows } from '../db/database.js'
-import type { Logger } from '../pipedrive/logger.js'
+import type { Logger } from '../logger-interface.js'
 import { sign } from '../webhooks/verify.js'
 
 /** Deliveries are retried for at least this long before the service gives up (docs/interface.md). */

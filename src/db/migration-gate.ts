@@ -1,13 +1,4 @@
-/** A route needs the database while its migrations are missing: 503, the cause in the message. */
-export class MigrationsMissingError extends Error {
-  override name = 'MigrationsMissingError'
-  readonly code = 'PDS_ERR_MIGRATIONS_MISSING'
-  readonly statusCode = 503
-
-  constructor() {
-    super('database migrations not applied: run npm run migrate')
-  }
-}
+import { MigrationsMissingError } from '../http-errors.js'
 
 // While migrations are missing, background work looks again this often (a release step may run).
 const BACKGROUND_CHECK_INTERVAL_MS = 2_000

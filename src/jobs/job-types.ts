@@ -3,5 +3,3 @@ export const JOB_TYPES = {
   contactSync: 'contact.sync',
   activityReplicate: 'activity.replicate'
 } as const
-
-export type JobType = (typeof JOB_TYPES)[keyof typeof JOB_TYPES]

@@ -1,7 +1,7 @@
+import { type Logger, silentLogger } from '../logger-interface.js'
 import type { PipedriveClient } from './client.js'
 import { type CreateCoordinator, UNCOORDINATED } from './create-coordinator.js'
 import type { IndustryField } from './industry.js'
-import { type Logger, silentLogger } from './logger.js'
 import type { ActivityType } from './schemas.js'
 import { SingleFlight } from './single-flight.js'
 

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Dispatcher } from 'undici'
+import { type Logger, silentLogger } from '../logger-interface.js'
 import type { CallKind, RateBudget } from '../rate-budget/budget.js'
 import { REQUEST_TIMEOUT_MS } from './dispatcher.js'
 import {
@@ -11,7 +12,6 @@ import {
   PipedriveRateLimitError,
   PipedriveRatePausedError
 } from './errors.js'
-import { type Logger, silentLogger } from './logger.js'
 import { type RetryOptions, withRetry } from './retry.js'
 import { tokenKey } from './token-key.js'
 

@@ -1,12 +1,12 @@
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config.js'
+import { type Logger, silentLogger } from '../logger-interface.js'
 import { MAX_INLINE_PAUSE_MS, type RateBudget } from '../rate-budget/budget.js'
 import { InProcessRateBudget } from '../rate-budget/in-process.js'
 import { PipedriveAccount } from './account.js'
 import { type AttemptHook, PipedriveClient } from './client.js'
 import type { CreateCoordinator } from './create-coordinator.js'
 import { createPipedrivePool } from './dispatcher.js'
-import { type Logger, silentLogger } from './logger.js'
 import { tokenKey } from './token-key.js'
 
 /** In-line retries per operation (docs/sync.md). */

@@ -155,8 +155,6 @@ function describeKind(kind: NetworkFailureKind): string {
   }
 }
 
-export type PipedriveFailure = PipedriveError | PipedriveNetworkError | PipedriveAmbiguousCreateError
-
 export function isRetryable(error: unknown): boolean {
   return (error instanceof PipedriveError || error instanceof PipedriveNetworkError) && error.retryable
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger-interface.js'
 import type { PipedriveAccount } from './account.js'
 import {
   type ApiOptions,
@@ -10,7 +11,6 @@ import type { PipedriveClient } from './client.js'
 import type { CreateCoordinator } from './create-coordinator.js'
 import { createOnce } from './create-once.js'
 import { PipedriveError } from './errors.js'
-import type { Logger } from './logger.js'
 import { sameText } from './names.js'
 import type { Field, FieldOption } from './schemas.js'
 

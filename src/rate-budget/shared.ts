@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { Executor } from '../db/database.js'
+import { type Logger, silentLogger } from '../logger-interface.js'
 import { REQUEST_TIMEOUT_MS } from '../pipedrive/dispatcher.js'
 import { PipedriveRatePausedError } from '../pipedrive/errors.js'
-import { type Logger, silentLogger } from '../pipedrive/logger.js'
 import {
   ensureSlots,
   msUntilFree,

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js'
-import type { Logger } from '../pipedrive/logger.js'
+import type { Logger } from '../logger-interface.js'
 import { type Sandbox, startSandbox } from './server.js'
 
 export interface SandboxWiring {

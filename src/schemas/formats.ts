@@ -1,9 +1,8 @@
 import { FormatRegistry } from '@sinclair/typebox'
+import { DATE_ONLY, DATE_TIME } from './date-patterns.js'
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-// RFC 3339 with a mandatory offset: a time without one is ambiguous and refused (docs/interface.md).
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/
+// A fraction with a digit other than 0.
+const NONZERO_FRACTION = /\.\d*[1-9]/
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const MAX_EMAIL_LENGTH = 254
 
@@ -16,7 +15,7 @@ function validDate(year: number, month: number, day: number): boolean {
 }
 
 export function isDate(value: string): boolean {
-  const m = DATE.exec(value)
+  const m = DATE_ONLY.exec(value)
   return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3]))
 }
 
@@ -25,8 +24,8 @@ export function isDateTime(value: string): boolean {
   if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false
   if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) return false
   // A leap second is stored as the next minute; a fraction of it would pass midnight's last second.
-  if (Number(m[6]) === 60 && Number(m[7] ?? 0) > 0) return false
-  return m[9] === undefined || (Number(m[10]) <= MAX_OFFSET_HOURS && Number(m[11]) <= 59)
+  if (Number(m[6]) === 60 && NONZERO_FRACTION.test(value)) return false
+  return m[7] === undefined || (Number(m[8]) <= MAX_OFFSET_HOURS && Number(m[9]) <= 59)
 }
 
 export function isEmail(value: string): boolean {

@@ -72,8 +72,6 @@ export const ActivityCreatedEvent = Type.Object({
   data: ActivityData
 })
 
-export type ContactDataT = Static<typeof ContactData>
-export type ActivityDataT = Static<typeof ActivityData>
 export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
 export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>
 export type CrmActivityType = (typeof CRM_ACTIVITY_TYPES)[number]

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { MAX_WEBHOOK_ID_LENGTH, TIMESTAMP_TOLERANCE_SECONDS } from '../webhooks/verify.js'
+import { MAX_WEBHOOK_ID_LENGTH, TIMESTAMP_TOLERANCE_SECONDS } from './standard-webhooks.js'
 import { ActivityCreatedEvent, ContactUpdatedEvent, EventEnvelope } from './webhook-events.js'
 
 /**

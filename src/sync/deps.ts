@@ -1,8 +1,8 @@
 import type { Config } from '../config.js'
 import type { Database } from '../db/database.js'
 import type { JobLease } from '../jobs/job-lease.js'
+import type { Logger } from '../logger-interface.js'
 import type { PipedriveConnection } from '../pipedrive/connection.js'
-import type { Logger } from '../pipedrive/logger.js'
 
 /** What the sync orchestrators need from the running service; tests pass their own. */
 export interface SyncDeps {

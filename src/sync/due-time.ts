@@ -2,16 +2,12 @@
  * Dates and times as Pipedrive wants them (docs/pipedrive.md): `due_date` YYYY-MM-DD
  * and `due_time` HH:MM, both in UTC, and `duration` HH:MM.
  */
+import { DATE_ONLY, DATE_TIME } from '../schemas/date-patterns.js'
 
 export interface PipedriveDue {
   dueDate?: string
   dueTime?: string
 }
-
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
-// Same shape the intake accepts (src/schemas/formats.ts): an offset is mandatory there.
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
 
 export class InvalidDueAtError extends Error {
   constructor(value: string) {

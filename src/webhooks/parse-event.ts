@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
+import { WebhookPayloadError } from '../http-errors.js'
 import {
   ActivityCreatedEvent,
   type ActivityCreatedEventT,
@@ -9,10 +10,6 @@ import {
   EventEnvelope
 } from '../schemas/webhook-events.js'
 import { findUnstorable } from './unstorable-json.js'
-
-export class WebhookPayloadError extends Error {
-  override name = 'WebhookPayloadError'
-}
 
 export type ParsedEvent =
   | { kind: 'contact.updated'; event: ContactUpdatedEventT }

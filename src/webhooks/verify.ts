@@ -1,12 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { WebhookVerificationError } from '../http-errors.js'
+import { MAX_WEBHOOK_ID_LENGTH, TIMESTAMP_TOLERANCE_SECONDS } from '../schemas/standard-webhooks.js'
 
-/** Standard Webhooks 1.0: a message whose signature is stale or missing is refused with this error. */
-export class WebhookVerificationError extends Error {
-  override name = 'WebhookVerificationError'
-}
-
-export const TIMESTAMP_TOLERANCE_SECONDS = 300
-export const MAX_WEBHOOK_ID_LENGTH = 256
 const SIGNATURE_BYTES = 32
 
 export interface VerifyInput {

@@ -1,7 +1,7 @@
 import nock from 'nock'
 import { MockAgent, type MockPool } from 'undici'
+import type { Logger } from '../../src/logger-interface.js'
 import { type AttemptInfo, PipedriveClient } from '../../src/pipedrive/client.js'
-import type { Logger } from '../../src/pipedrive/logger.js'
 import type { CallKind, RateBudget, RatePermit } from '../../src/rate-budget/budget.js'
 
 export const ORIGIN = 'https://api.pipedrive.test'

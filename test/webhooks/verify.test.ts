@@ -1,6 +1,7 @@
 import t from 'tap'
 import { decodeWebhookSecret } from '../../src/config.js'
-import { sign, verifyWebhook, WebhookVerificationError } from '../../src/webhooks/verify.js'
+import { WebhookVerificationError } from '../../src/http-errors.js'
+import { sign, verifyWebhook } from '../../src/webhooks/verify.js'
 import { vectors } from '../helper.js'
 
 const key = (secret: string) => {

@@ -1,10 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-
-export class OperatorAuthError extends Error {
-  override name = 'OperatorAuthError'
-}
+import { OperatorKeyError } from '../../http-errors.js'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 const ONE_MINUTE_MS = 60_000
@@ -26,11 +23,7 @@ export async function operatorAuth(app: FastifyInstance): Promise<void> {
   const expected = digest(app.config.OPERATOR_API_KEY ?? '')
   app.addHook('onRequest', async (request) => {
     const given = bearer(request)
-    if (!given || !timingSafeEqual(digest(given), expected)) {
-      throw new OperatorAuthError(
-        'missing or invalid operator key (Authorization: Bearer <OPERATOR_API_KEY>)'
-      )
-    }
+    if (!given || !timingSafeEqual(digest(given), expected)) throw new OperatorKeyError()
   })
   await app.register(rateLimit, {
     global: true,

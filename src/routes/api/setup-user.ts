@@ -1,8 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import {
+  DatabaseUnavailableError,
+  PipedriveUnreachableError,
+  PipedriveUserNotFoundError,
+  TokenKeyMissingError,
+  TokenRejectedError
+} from '../../http-errors.js'
 import { ApiFailure, SetupUserBody, SetupUserResult } from '../../schemas/operator-api.js'
 import { setupUser } from '../../sync/setup-user.js'
 
-const STATUS = { no_key: 400, token_rejected: 422, not_found: 404, unreachable: 503, database: 503 } as const
+const FAILURE = {
+  no_key: TokenKeyMissingError,
+  token_rejected: TokenRejectedError,
+  not_found: PipedriveUserNotFoundError,
+  unreachable: PipedriveUnreachableError,
+  database: DatabaseUnavailableError
+} as const
 
 const setupUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -15,7 +28,7 @@ const setupUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: SetupUserResult, 400: ApiFailure, 404: ApiFailure, 422: ApiFailure, 503: ApiFailure }
       }
     },
-    async (request, reply) => {
+    async (request) => {
       const outcome = await setupUser(
         {
           db: app.db,
@@ -28,7 +41,7 @@ const setupUserRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.body.apiToken
       )
       if (outcome.kind === 'ok') return { success: true as const, pipedriveUserId: outcome.pipedriveUserId }
-      return reply.code(STATUS[outcome.kind]).send({ success: false, error: outcome.error })
+      throw new FAILURE[outcome.kind](outcome.error)
     }
   )
 }

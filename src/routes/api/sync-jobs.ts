@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CursorInvalidError, JobNotFailedError, JobNotFoundError } from '../../http-errors.js'
 import {
   BadCursorError,
   listFailures,
@@ -21,12 +22,11 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: FailuresPage, 400: ApiFailure }
       }
     },
-    async (request, reply) => {
+    async (request) => {
       try {
         return { success: true as const, ...(await listFailures(app.db, request.query)) }
       } catch (error) {
-        if (error instanceof BadCursorError)
-          return reply.code(400).send({ success: false, error: error.message })
+        if (error instanceof BadCursorError) throw new CursorInvalidError(error.message)
         throw error
       }
     }
@@ -45,11 +45,8 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { jobId } = request.params
       const outcome = await retryJob(app.db, jobId, acceptUnknownPersonCreate)
-      if (outcome.kind === 'not_found')
-        return reply.code(404).send({ success: false, error: `unknown job ${jobId}` })
-      if (outcome.kind === 'not_failed') {
-        return reply.code(409).send({ success: false, error: notFailedMessage(jobId, outcome) })
-      }
+      if (outcome.kind === 'not_found') throw new JobNotFoundError(jobId)
+      if (outcome.kind === 'not_failed') throw new JobNotFailedError(notFailedMessage(jobId, outcome))
       app.jobs.notify()
       return reply.code(202).send({ success: true, queued: 1 })
     }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsync } from 'fastify'
-import { MigrationsMissingError } from '../../db/migration-gate.js'
+import { MigrationsMissingError } from '../../http-errors.js'
 
 const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) })
 

@@ -1,4 +1,7 @@
-/** The part of a pino (or Fastify) logger the Pipedrive code uses, so either can be passed in. */
+/**
+ * The part of a pino (or Fastify) logger the service's modules use, so either can be passed in;
+ * how log lines are configured is src/logger.ts.
+ */
 export type LogFn = (object: Record<string, unknown>, message?: string) => void
 
 export interface Logger {
