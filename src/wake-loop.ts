@@ -25,16 +25,19 @@ const MAX_ERROR_BACKOFF_MS = 30_000
 /**
  * Runs `pass` over and over, one at a time: right away when it asks for it, else after sleeping
  * until `wake()` or the next poll. A wake-up that arrives while a pass runs is not lost: the next
- * sleep ends at once. `stop()` aborts the pass's signal and resolves once the pass in progress is
- * over; after it the loop never runs again.
+ * sleep ends at once. A pass that returns `done` ends the run; start() runs it again (called while
+ * that pass ran, the run goes on: the pass may have looked before the caller's work was there).
+ * `stop()` aborts the pass's signal and resolves once the pass in progress is over; after it the
+ * loop never runs again.
  */
 export class WakeLoop {
   readonly #options: WakeLoopOptions
   readonly #stop = new AbortController()
   /** The current run, for stop() to wait on. */
   #running: Promise<void> | undefined
-  /** Cleared by the run itself the moment it ends, so a start() right after a `done` is never lost. */
   #active = false
+  /** start() was called while a pass ran: a `done` it returns may predate the caller's work. */
+  #restart = false
   #woken = false
   #endSleep: (() => void) | undefined
 
@@ -49,7 +52,11 @@ export class WakeLoop {
 
   /** Starts the loop unless it is running or stopped. */
   start(): void {
-    if (this.#active || this.#stop.signal.aborted) return
+    if (this.#stop.signal.aborted) return
+    if (this.#active) {
+      this.#restart = true
+      return
+    }
     this.#active = true
     this.#running = this.#run()
   }
@@ -78,6 +85,7 @@ export class WakeLoop {
       while (!this.#stop.signal.aborted) {
         // Whatever woke the loop before this pass is seen by it.
         this.#woken = false
+        this.#restart = false
         let next: PassResult
         try {
           next = await pass(this.#stop.signal)
@@ -86,8 +94,8 @@ export class WakeLoop {
           next = exponentialBackoff(failures++, errorBackoff)
           onError(error, next)
         }
-        if (next === 'done') return
-        if (next === 'again') continue
+        if (next === 'done' && !this.#restart) return
+        if (next === 'done' || next === 'again') continue
         await this.#sleep(next === 'idle' ? pollIntervalMs : next)
       }
     } finally {

@@ -93,6 +93,21 @@ t.test('`done` ends the loop until it is started again', async (t) => {
   t.equal(passes(), 2, 'started again')
 })
 
+t.test('start() while a pass runs: a `done` from that pass does not end the loop', async (t) => {
+  let release: () => void = () => {}
+  const { loop, passes } = counting(async (pass): Promise<PassResult> => {
+    if (pass === 1) await new Promise<void>((resolve) => (release = resolve))
+    return 'done'
+  })
+  t.teardown(() => loop.stop())
+  loop.start()
+  await settle(5)
+  loop.start()
+  release()
+  await settle(10)
+  t.equal(passes(), 2, 'one more pass sees what the caller of start() added')
+})
+
 t.test('stop() aborts the signal, waits for the pass in progress, and nothing runs after it', async (t) => {
   let sawAbort = false
   let passes = 0
