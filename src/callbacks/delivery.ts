@@ -1,9 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'drizzle-orm'
+import { exponentialBackoff } from '../backoff.js'
 import type { Config } from '../config.js'
 import { decodeWebhookSecret } from '../config.js'
-import { type Database, rows } from '../db/database.js'
+import type { Database } from '../db/database.js'
 import type { Logger } from '../logger-interface.js'
+import {
+  type ClaimedCallback,
+  claimDueCallbacks,
+  markDelivered,
+  markGivenUp,
+  releaseCallback,
+  scheduleRetry
+} from '../store/outbox.js'
+import { WakeLoop } from '../wake-loop.js'
 import { sign } from '../webhooks/verify.js'
 
 /** Deliveries are retried for at least this long before the service gives up (docs/interface.md). */
@@ -14,19 +22,9 @@ const LEASE_MS = 60_000
 const POLL_INTERVAL_MS = 1_000
 const MAX_ERROR_LENGTH = 500
 
-interface OutboxRow {
-  id: string
-  webhook_id: string
-  type: string
-  payload: unknown
-  attempts: number
-  age_ms: number
-}
-
 /** Doubling from the base, capped, plus up to 20 % jitter. */
 export function callbackDelay(attempts: number, baseMs: number, maxMs: number, random: () => number): number {
-  const delay = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 40))
-  return Math.round(delay * (1 + 0.2 * random()))
+  return exponentialBackoff(attempts - 1, { baseMs, maxMs, jitter: 0.2 }, random)
 }
 
 export interface CallbackDeliveryOptions {
@@ -46,57 +44,49 @@ export interface CallbackDeliveryOptions {
 export class CallbackDelivery {
   readonly #options: CallbackDeliveryOptions
   readonly #key: Buffer | undefined
-  /** Aborts the requests in flight when the service stops: a CRM that never answers must not hold it. */
-  readonly #shutdown = new AbortController()
-  #stopping = false
-  #wake: (() => void) | undefined
-  #loop: Promise<void> | undefined
+  /** Its signal aborts the requests in flight when the service stops: a CRM that never answers must not hold it. */
+  readonly #loop: WakeLoop
 
   constructor(options: CallbackDeliveryOptions) {
     this.#options = options
     this.#key = options.config.CRM_CALLBACK_SECRET
       ? decodeWebhookSecret(options.config.CRM_CALLBACK_SECRET)
       : undefined
+    this.#loop = new WakeLoop({
+      // Rows attempted: due rows may be left behind the batch, so look again at once.
+      pass: async () => ((await this.deliverDue()) > 0 ? 'again' : 'idle'),
+      pollIntervalMs: options.pollIntervalMs ?? POLL_INTERVAL_MS,
+      onError: (error, retryInMs) =>
+        options.log.error({ err: error, retryInMs }, 'callback delivery pass failed')
+    })
   }
 
   start(): void {
     if (!this.#options.config.CRM_CALLBACK_URL || !this.#key) return
-    this.#loop ??= this.#run()
+    this.#loop.start()
   }
 
   notify(): void {
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   /** Stops claiming at once and aborts the requests in flight; their rows stay due. */
   async stop(): Promise<void> {
-    this.#stopping = true
-    this.#shutdown.abort()
-    this.notify()
-    await this.#loop
+    await this.#loop.stop()
   }
 
   /** One pass over the due rows; returns how many were attempted. */
   async deliverDue(): Promise<number> {
     const { db, config } = this.#options
-    const due = await rows<OutboxRow>(
-      db,
-      sql`update callback_outbox set locked_until = now() + ${LEASE_MS} * interval '1 millisecond'
-          where id in (
-            select id from callback_outbox
-            where delivered_at is null and gave_up_at is null and next_attempt_at <= now()
-              and (locked_until is null or locked_until < now())
-            order by id limit ${BATCH_SIZE} for update skip locked)
-          returning id::text as id, webhook_id, type, payload, attempts,
-            (extract(epoch from (now() - created_at)) * 1000)::float8 as age_ms`
-    )
+    const due = await claimDueCallbacks(db, { limit: BATCH_SIZE, leaseMs: LEASE_MS })
     await Promise.all(due.map((row) => this.#deliver(row, config.CRM_CALLBACK_URL as string)))
     return due.length
   }
 
-  async #deliver(row: OutboxRow, url: string): Promise<void> {
+  async #deliver(row: ClaimedCallback, url: string): Promise<void> {
     const { db, config, log, onDelivery, random = Math.random } = this.#options
-    const body = typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload)
+    const shutdown = this.#loop.signal
+    const body = JSON.stringify(row.payload)
     const timestamp = Math.floor(Date.now() / 1000)
     let failure: string | undefined
     try {
@@ -104,14 +94,14 @@ export class CallbackDelivery {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'webhook-id': row.webhook_id,
+          'webhook-id': row.webhookId,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': `v1,${sign(this.#key as Buffer, row.webhook_id, timestamp, body)}`
+          'webhook-signature': `v1,${sign(this.#key as Buffer, row.webhookId, timestamp, body)}`
         },
         body,
         // A redirect would send the signed body to wherever the answer points: a failed delivery.
         redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.#shutdown.signal])
+        signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), shutdown])
       })
       await response.arrayBuffer().catch(() => undefined)
       if (!response.ok) {
@@ -119,32 +109,29 @@ export class CallbackDelivery {
         failure = `the CRM answered ${response.status}${redirect ? ' (redirects are not followed)' : ''}`
       }
     } catch (error) {
-      if (this.#shutdown.signal.aborted) return this.#release(row)
+      if (shutdown.aborted) return this.#release(row)
       failure = `the CRM could not be reached: ${error instanceof Error ? error.message : String(error)}`
     }
     if (failure === undefined) {
-      await db.execute(sql`update callback_outbox set delivered_at = now(), attempts = attempts + 1,
-        locked_until = null, last_error = null where id = ${row.id}`)
+      await markDelivered(db, row.id)
       onDelivery?.(row.type, 'delivered')
       return
     }
     const attempts = row.attempts + 1
-    if (row.age_ms >= GIVE_UP_AFTER_MS) {
-      await db.execute(sql`update callback_outbox set gave_up_at = now(), attempts = ${attempts},
-        locked_until = null, last_error = ${failure.slice(0, MAX_ERROR_LENGTH)} where id = ${row.id}`)
+    const error = failure.slice(0, MAX_ERROR_LENGTH)
+    if (row.ageMs >= GIVE_UP_AFTER_MS) {
+      await markGivenUp(db, row.id, { attempts, error })
       log.error(
-        { webhookId: row.webhook_id, type: row.type, attempts },
+        { webhookId: row.webhookId, type: row.type, attempts },
         `callback given up after 24 h: ${failure}`
       )
       onDelivery?.(row.type, 'gave_up')
       return
     }
     const delayMs = callbackDelay(attempts, config.SYNC_BACKOFF_BASE_MS, config.SYNC_BACKOFF_MAX_MS, random)
-    await db.execute(sql`update callback_outbox set attempts = ${attempts}, locked_until = null,
-      next_attempt_at = now() + ${delayMs} * interval '1 millisecond',
-      last_error = ${failure.slice(0, MAX_ERROR_LENGTH)} where id = ${row.id}`)
+    await scheduleRetry(db, row.id, { attempts, delayMs, error })
     log.warn(
-      { webhookId: row.webhook_id, type: row.type, attempts },
+      { webhookId: row.webhookId, type: row.type, attempts },
       `callback failed, retrying in ${delayMs} ms: ${failure}`
     )
     onDelivery?.(row.type, 'failed')
@@ -154,28 +141,11 @@ export class CallbackDelivery {
    * A delivery cut short by the shutdown: the CRM may or may not have it (at least once), so the
    * row stays due, without a failed attempt or a backoff, for the next process to send.
    */
-  async #release(row: OutboxRow): Promise<void> {
-    await this.#options.db.execute(sql`update callback_outbox set locked_until = null where id = ${row.id}`)
+  async #release(row: ClaimedCallback): Promise<void> {
+    await releaseCallback(this.#options.db, row.id)
     this.#options.log.info(
-      { webhookId: row.webhook_id, type: row.type },
+      { webhookId: row.webhookId, type: row.type },
       'callback delivery interrupted by shutdown; it is sent again after the restart'
     )
-  }
-
-  async #run(): Promise<void> {
-    const interval = this.#options.pollIntervalMs ?? POLL_INTERVAL_MS
-    while (!this.#stopping) {
-      let attempted = 0
-      try {
-        attempted = await this.deliverDue()
-      } catch (error) {
-        this.#options.log.error({ err: error }, 'callback delivery pass failed')
-      }
-      if (attempted > 0) continue
-      const controller = new AbortController()
-      this.#wake = () => controller.abort()
-      await sleep(interval, undefined, { signal: controller.signal }).catch(() => undefined)
-      this.#wake = undefined
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import type { Executor } from '../db/database.js'
+import { insertCallback } from '../store/outbox.js'
 
 /** docs/interface.md: CRM ids are strings, Pipedrive ids integers. */
 export type CallbackEvent =
@@ -33,7 +33,5 @@ export async function addCallback(
 ): Promise<void> {
   if (!config.CRM_CALLBACK_URL) return
   const envelope = { type: event.type, timestamp: new Date().toISOString(), data: event.data }
-  await tx.execute(sql`
-    insert into callback_outbox (webhook_id, type, payload)
-    values (${`msg_${randomUUID()}`}, ${event.type}, ${JSON.stringify(envelope)}::jsonb)`)
+  await insertCallback(tx, { webhookId: `msg_${randomUUID()}`, type: event.type, payload: envelope })
 }

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { exponentialBackoff } from '../backoff.js'
 import { type Database, type Executor, rows } from '../db/database.js'
 import { JobLeaseLostError } from './job-lease.js'
 
@@ -162,9 +163,8 @@ export async function failJob(
 
 /** Delay before the next round: doubling from `baseMs`, capped, less up to 20 % jitter. */
 export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random: () => number): number {
-  const exponent = Math.min(Math.max(attempts - 1, 0), 40)
-  const delay = Math.min(maxMs, baseMs * 2 ** exponent)
-  return Math.round(delay * (1 - 0.2 * random()))
+  // Jitter shortens: SYNC_BACKOFF_MAX_MS is the longest a job ever waits (docs/sync.md).
+  return exponentialBackoff(attempts - 1, { baseMs, maxMs, jitter: -0.2 }, random)
 }
 
 /**

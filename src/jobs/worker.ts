@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Executor } from '../db/database.js'
 import { involvesDatabase, publicErrorMessage } from '../db/database-errors.js'
+import { type PassResult, WakeLoop } from '../wake-loop.js'
 import type { JobLease } from './job-lease.js'
 import {
   backoffDelay,
@@ -71,10 +72,7 @@ export class Worker {
   readonly #options: Required<Omit<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>> &
     Pick<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>
   readonly #inFlight = new Map<string, { done: Promise<void>; controller: AbortController }>()
-  #stopping = false
-  #wakeRequested = false
-  #wake: (() => void) | undefined
-  #loop: Promise<void> | undefined
+  readonly #loop: WakeLoop
 
   constructor(options: WorkerOptions) {
     this.#options = {
@@ -83,27 +81,26 @@ export class Worker {
       random: Math.random,
       ...options
     }
-  }
-
-  get running(): number {
-    return this.#inFlight.size
+    this.#loop = new WakeLoop({
+      pass: () => this.#claim(),
+      pollIntervalMs: this.#options.pollIntervalMs,
+      onError: (error, retryInMs) =>
+        this.#options.log.error({ err: error, retryInMs }, 'claiming jobs failed')
+    })
   }
 
   start(): void {
-    this.#loop ??= this.#run()
+    this.#loop.start()
   }
 
   /** New work may be ready: claim now instead of at the next poll. */
   notify(): void {
-    this.#wakeRequested = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   /** Stops claiming and waits for in-flight jobs; after `timeoutMs` they are aborted (their lease expires). */
   async stop(timeoutMs: number): Promise<void> {
-    this.#stopping = true
-    this.notify()
-    await this.#loop
+    await this.#loop.stop()
     const all = Promise.allSettled([...this.#inFlight.values()].map((entry) => entry.done))
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -117,42 +114,15 @@ export class Worker {
     }
   }
 
-  async #run(): Promise<void> {
-    const { db, handlers, concurrency, leaseMs, log } = this.#options
-    const types = Object.keys(handlers)
-    while (!this.#stopping) {
-      const free = concurrency - this.#inFlight.size
-      let claimed: ClaimedJob[] = []
-      if (free > 0) {
-        try {
-          claimed = await claimJobs(db, { types, limit: free, leaseMs })
-        } catch (error) {
-          log.error({ err: error }, 'claiming jobs failed')
-        }
-      }
-      for (const job of claimed) this.#execute(job)
-      // Slots left and jobs found: more may be ready right away.
-      if (claimed.length > 0 && claimed.length < free) continue
-      await this.#waitForWake()
-    }
-  }
-
-  #waitForWake(): Promise<void> {
-    if (this.#wakeRequested || this.#stopping) {
-      this.#wakeRequested = false
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.pollIntervalMs)
-      const self = this
-      function done() {
-        clearTimeout(timer)
-        self.#wake = undefined
-        self.#wakeRequested = false
-        resolve()
-      }
-      this.#wake = done
-    })
+  /** Claims what the free slots can take; a job that ends wakes the loop for its slot. */
+  async #claim(): Promise<PassResult> {
+    const { db, handlers, concurrency, leaseMs } = this.#options
+    const free = concurrency - this.#inFlight.size
+    if (free <= 0) return 'idle'
+    const claimed = await claimJobs(db, { types: Object.keys(handlers), limit: free, leaseMs })
+    for (const job of claimed) this.#execute(job)
+    // Slots left and jobs found: more may be ready right away.
+    return claimed.length > 0 && claimed.length < free ? 'again' : 'idle'
   }
 
   #execute(job: ClaimedJob): void {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import pRetry from 'p-retry'
+import { exponentialBackoff } from '../backoff.js'
 import { isRetryable, PipedriveRateLimitError } from './errors.js'
 
 export interface RetryOptions {
@@ -26,8 +27,7 @@ export function backoffMs(
   jitter = DEFAULT_JITTER,
   random = Math.random
 ): number {
-  const delay = baseMs * 2 ** retry
-  return Math.round(delay + delay * jitter * random())
+  return exponentialBackoff(retry, { baseMs, jitter }, random)
 }
 
 /**
