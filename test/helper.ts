@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { type BuildAppOptions, buildApp } from '../src/app.js'
 import { type Config, loadConfig } from '../src/config.js'
-import { type DatabaseHandle, openDatabase } from '../src/db/database.js'
+import { type DatabaseHandle, type DatabaseOptions, openDatabase } from '../src/db/database.js'
 import { type Sandbox, startSandbox } from '../src/sandbox/server.js'
 import type { ActivitySyncStatusT, ContactSyncStatusT } from '../src/schemas/operator-api.js'
 import { sign } from '../src/webhooks/verify.js'
@@ -51,12 +51,15 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
  * One database per test file: its own PostgreSQL schema when DATABASE_URL is set (dropped at the
  * end, so a shared database is safe), else an in-memory PGlite (slow to start: share it).
  */
-export async function testDatabase(t: Tap): Promise<DatabaseHandle> {
+export async function testDatabase(
+  t: Tap,
+  options: Pick<DatabaseOptions, 'maxConnections'> = {}
+): Promise<DatabaseHandle> {
   const url = process.env.DATABASE_URL
   const schemaName = url
     ? `t_${createHash('sha256').update(t.name).digest('hex').slice(0, 8)}_${randomUUID().slice(0, 8)}`
     : undefined
-  const database = await openDatabase({ url, schemaName })
+  const database = await openDatabase({ url, schemaName, ...options })
   t.teardown(async () => {
     if (schemaName)
       await database.db.execute(sql`drop schema if exists ${sql.identifier(schemaName)} cascade`)
