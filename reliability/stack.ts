@@ -1,5 +1,6 @@
+import { eventually } from '../harness/eventually.js'
 import { type FakeCrm, startFakeCrm } from '../harness/fake-crm.js'
-import { freePort, waitUntil } from '../harness/processes.js'
+import { freePort } from '../harness/processes.js'
 import { type SandboxProcess, startSandboxProcess } from '../harness/sandbox-process.js'
 import { createDatabase, type ServiceProcess, startServiceProcess } from '../harness/service-process.js'
 import { type Audit, auditSandbox } from './audit.js'
@@ -92,14 +93,13 @@ export class Stack {
    */
   async settle(plan: PlannedContact[], timeoutMs: number): Promise<Audit & { settled: boolean }> {
     let audit = auditSandbox(await this.sandbox.state(), plan)
-    const settled = await waitUntil(
-      'every job finished and every record made',
+    const settled = await eventually(
       async () => {
         audit = auditSandbox(await this.sandbox.state(), plan)
         return audit.lost === 0 && (await this.probe.unfinishedJobs()) === 0
       },
       timeoutMs,
-      250
+      { what: 'every job finished and every record made', intervalMs: 250 }
     ).then(
       () => true,
       () => false

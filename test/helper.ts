@@ -2,12 +2,15 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
+import { eventually } from '../harness/eventually.js'
 import { type BuildAppOptions, buildApp } from '../src/app.js'
 import { type Config, loadConfig } from '../src/config.js'
 import { type DatabaseHandle, type DatabaseOptions, openDatabase } from '../src/db/database.js'
 import { type Sandbox, startSandbox } from '../src/sandbox/server.js'
 import type { ActivitySyncStatusT, ContactSyncStatusT } from '../src/schemas/operator-api.js'
 import { sign } from '../src/webhooks/verify.js'
+
+export { eventually }
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -146,20 +149,6 @@ export function activityEvent(data: Record<string, unknown> = {}) {
       createdAt: now,
       ...data
     }
-  }
-}
-
-/** Waits until `check` returns a truthy value (polling), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
