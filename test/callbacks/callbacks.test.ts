@@ -119,6 +119,29 @@ t.test('a refused delivery is retried with the same webhook-id', async (t) => {
   t.same(row, { attempts: 2, delivered: true })
 })
 
+t.test('a slow answer is waited for: one delivery, one attempt', async (t) => {
+  crm.delayMs = 500
+  t.teardown(() => {
+    crm.delayMs = 0
+  })
+  const event = contactEvent({ email: `${uid('slow')}@example.com`, organization: null })
+  await postWebhook(app, event)
+  const [delivery] = await eventually(async () => {
+    const found = callbacksFor('pipedrive.person.synced', 'contactId', event.data.id)
+    return found.length > 0 ? found : undefined
+  })
+  const row = await eventually(async () => {
+    const [found] = await rows<{ attempts: number; delivered: boolean }>(
+      app.db,
+      sql`select attempts, delivered_at is not null as delivered from callback_outbox
+          where webhook_id = ${String(delivery?.webhookId)}`
+    )
+    return found?.delivered ? found : undefined
+  })
+  t.same(row, { attempts: 1, delivered: true })
+  t.equal(callbacksFor('pipedrive.person.synced', 'contactId', event.data.id).length, 1)
+})
+
 t.test('without CRM_CALLBACK_URL nothing is written to the outbox', async (t) => {
   const quiet = await build(t, database, {
     config: sandboxConfig(sandbox),
