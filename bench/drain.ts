@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { freePort, waitUntil } from '../harness/processes.js'
+import { eventually } from '../harness/eventually.js'
+import { freePort } from '../harness/processes.js'
 import { startSandboxProcess } from '../harness/sandbox-process.js'
 import { createDatabase, HARNESS_SECRET } from '../harness/service-process.js'
 import { sendEvent } from '../harness/signed-client.js'
@@ -114,15 +115,14 @@ export async function measureDrain(adminUrl: string): Promise<DrainMeasurement> 
         PIPEDRIVE_SEARCH_RATE_WINDOW_MS: String(WINDOW_MS)
       })
       try {
-        const [personAt, activityAt] = await waitUntil(
-          'the backlog drained',
+        const [personAt, activityAt] = await eventually(
           async () => {
             const persons = await db.personStoredAt(leads)
             const replicas = await db.activityStoredAt(activities)
             return persons.size === leads.length && replicas.size === activities.length && [persons, replicas]
           },
           DRAIN_TIMEOUT_MS,
-          POLL_MS
+          { what: 'the backlog drained', intervalMs: POLL_MS }
         )
         const states = await db.contactStates(colds)
         const coldsSettled = colds.filter((id) => states.get(id) === 'not_warm').length

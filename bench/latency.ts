@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, waitUntil } from '../harness/processes.js'
+import { eventually } from '../harness/eventually.js'
+import { freePort } from '../harness/processes.js'
 import { startSandboxProcess } from '../harness/sandbox-process.js'
 import { createDatabase } from '../harness/service-process.js'
 import { sendEvent } from '../harness/signed-client.js'
@@ -226,23 +227,23 @@ export async function measureLatency(adminUrl: string): Promise<LatencyMeasureme
 }
 
 async function waitForPersons(db: ReturnType<typeof openServiceDb>, ids: string[]) {
-  return waitUntil(
-    `${ids.length} persons stored`,
+  return eventually(
     async () => {
       const stored = await db.personStoredAt(ids)
       return stored.size === ids.length && stored
     },
-    SETTLE_TIMEOUT_MS
+    SETTLE_TIMEOUT_MS,
+    { what: `${ids.length} persons stored`, intervalMs: 100 }
   )
 }
 
 async function waitForActivities(db: ReturnType<typeof openServiceDb>, ids: string[]) {
-  return waitUntil(
-    `${ids.length} activities stored`,
+  return eventually(
     async () => {
       const stored = await db.activityStoredAt(ids)
       return stored.size === ids.length && stored
     },
-    SETTLE_TIMEOUT_MS
+    SETTLE_TIMEOUT_MS,
+    { what: `${ids.length} activities stored`, intervalMs: 100 }
   )
 }

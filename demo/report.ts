@@ -119,10 +119,10 @@ export async function report(stack: Stack, t: Timeline, operator: OperatorApi): 
     `each CRM record maps to exactly one Pipedrive record (${summary})`,
     `mapping: ${problems.join('; ')}`
   )
-  const bad = stack.crm.received.filter((callback) => !callback.verified)
+  const bad = stack.crm.deliveries.filter((callback) => !callback.verified)
   t.check(
     bad.length === 0,
-    `${stack.crm.received.length} callbacks received, every signature verified`,
+    `${stack.crm.deliveries.length} callbacks received, every signature verified`,
     `${bad.length} callbacks with a bad signature: ${bad.map((c) => c.problem).join('; ')}`
   )
 }

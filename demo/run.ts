@@ -34,7 +34,7 @@ process.once('SIGINT', () => {
 
 try {
   stack = await startStack()
-  timeline.watch(stack.sandbox, stack.crm.received)
+  timeline.watch(stack.sandbox, stack.crm.deliveries)
   timeline.write('pipedrive-sync demo — everything on 127.0.0.1, nothing reaches the internet')
   timeline.write(`  service  ${stack.serviceUrl}  (in this process; PGlite in ${stack.dataDir})`)
   timeline.write(`  sandbox  ${stack.sandbox.url}  (the built-in fake Pipedrive)`)

@@ -3,18 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { type FakeCrm, startFakeCrm } from '../harness/fake-crm.js'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/database.js'
 import { silentLogger } from '../src/logger-interface.js'
 import { maybeStartSandbox } from '../src/sandbox/guard.js'
 import type { Sandbox } from '../src/sandbox/server.js'
-import { type CallbackReceiver, newSecret, startCallbackReceiver } from './crm.js'
+import { newSecret } from './crm.js'
 
 export interface Stack {
   serviceUrl: string
   sandbox: Sandbox
-  crm: CallbackReceiver
+  crm: FakeCrm
   webhookSecret: string
   operatorKey: string
   dataDir: string
@@ -46,7 +47,7 @@ export async function startStack(): Promise<Stack> {
     const webhookSecret = newSecret()
     const callbackSecret = newSecret()
     const operatorKey = `demo-${randomBytes(12).toString('hex')}`
-    const crm = await startCallbackReceiver(callbackSecret)
+    const crm = await startFakeCrm(callbackSecret)
     closers.push(() => crm.close())
 
     const configured = loadConfig({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CrmSender, type ReceivedCallback, type SentWebhook, type WebhookAnswer } from './crm.js'
+import type { CrmDelivery } from '../harness/fake-crm.js'
+import { CrmSender, type SentWebhook, type WebhookAnswer } from './crm.js'
 import type { Stack } from './stack.js'
 import { DemoFailure, type Timeline } from './timeline.js'
 
@@ -113,7 +114,7 @@ export async function playStory(stack: Stack, t: Timeline): Promise<void> {
   const crm = new CrmSender(stack.serviceUrl, stack.webhookSecret)
   const operator = new OperatorApi(stack.serviceUrl, stack.operatorKey)
   const { sandbox } = stack
-  const callbacks = stack.crm.received
+  const callbacks = stack.crm.deliveries
   // The account's own "Warm lead" label, before the service touches anything: it must be reused.
   const accountWarmLabels = warmLabels(stack)
 
@@ -149,8 +150,8 @@ export async function playStory(stack: Stack, t: Timeline): Promise<void> {
     t.say('operator', activityLine(id, status))
     return status
   }
-  const callback = (what: string, match: (callback: ReceivedCallback) => boolean) =>
-    t.expectWithin<ReceivedCallback>(`callback ${what} received`, async () => {
+  const callback = (what: string, match: (callback: CrmDelivery) => boolean) =>
+    t.expectWithin<CrmDelivery>(`callback ${what} received`, async () => {
       const found = callbacks.find((candidate) => !candidate.redelivery && match(candidate))
       return found ? { value: found } : { seen: callbacks.map((c) => c.type).join(', ') || 'no callback' }
     })

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { CrmDelivery } from '../harness/fake-crm.js'
 import type { LoggedRequest } from '../src/sandbox/request-log.js'
 import type { Sandbox } from '../src/sandbox/server.js'
-import type { ReceivedCallback } from './crm.js'
 
 /** Every wait of the story is bounded by this (the brief: each wait ≤ 20 s). */
 export const WAIT_MS = 20_000
@@ -31,7 +31,7 @@ export class Timeline {
   start = Date.now()
   readonly failures: string[] = []
   #sandbox: Sandbox | undefined
-  #callbacks: readonly ReceivedCallback[] = []
+  #callbacks: readonly CrmDelivery[] = []
   #sandboxSeq = 0
   #callbackIndex = 0
 
@@ -42,7 +42,7 @@ export class Timeline {
     this.start = Date.now()
   }
 
-  watch(sandbox: Sandbox, callbacks: readonly ReceivedCallback[]): void {
+  watch(sandbox: Sandbox, callbacks: readonly CrmDelivery[]): void {
     this.#sandbox = sandbox
     this.#callbacks = callbacks
   }
@@ -163,7 +163,7 @@ export class Timeline {
     this.write(`${this.#clock(at).padStart(7)}  ${actor.padEnd(15)}${text}`)
   }
 
-  #describeCallback(callback: ReceivedCallback): string {
+  #describeCallback(callback: CrmDelivery): string {
     const data = callback.data
     const signature = callback.verified ? 'signature ok' : `BAD SIGNATURE: ${callback.problem}`
     const redelivery = callback.redelivery ? ', a redelivery' : ''

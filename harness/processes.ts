@@ -52,22 +52,6 @@ export async function waitForOutput(
   }
 }
 
-/** Polls `check` until it returns a truthy value. */
-export async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs: number,
-  intervalMs = 100
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, intervalMs))
-  }
-}
-
 /** A loopback port free right now (the OS picks it), for processes that need their port up front. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

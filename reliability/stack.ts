@@ -1,8 +1,9 @@
-import { freePort, waitUntil } from '../harness/processes.js'
+import { eventually } from '../harness/eventually.js'
+import { type FakeCrm, startFakeCrm } from '../harness/fake-crm.js'
+import { freePort } from '../harness/processes.js'
 import { type SandboxProcess, startSandboxProcess } from '../harness/sandbox-process.js'
 import { createDatabase, type ServiceProcess, startServiceProcess } from '../harness/service-process.js'
 import { type Audit, auditSandbox } from './audit.js'
-import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.js'
 import { DbProbe } from './db-probe.js'
 import type { PlannedContact } from './events.js'
 import type { Suite } from './suite.js'
@@ -15,7 +16,7 @@ export const GENEROUS_BUDGET = { limit: 1000, windowMs: 1000 }
  * scenario). SYNC_MAX_ATTEMPTS is raised because compressed backoffs burn rounds ~1,000× faster
  * than production's (30 s doubling to 1 h): a 15 s outage here is ~8 rounds, not an hour's two.
  */
-function serviceEnv(suite: Suite, databaseUrl: string, sandbox: SandboxProcess, callbacks: CallbackReceiver) {
+function serviceEnv(suite: Suite, databaseUrl: string, sandbox: SandboxProcess, callbacks: FakeCrm) {
   return {
     DATABASE_URL: databaseUrl,
     PIPEDRIVE_API_TOKEN: sandbox.token,
@@ -47,7 +48,7 @@ export class Stack {
     readonly suite: Suite,
     readonly name: string,
     readonly sandbox: SandboxProcess,
-    readonly callbacks: CallbackReceiver,
+    readonly callbacks: FakeCrm,
     readonly probe: DbProbe,
     readonly env: Record<string, string>,
     readonly dropDatabase: () => Promise<void>
@@ -58,7 +59,7 @@ export class Stack {
     const sandbox = await startSandboxProcess({ port: await freePort(), rateLimit: GENEROUS_BUDGET })
     for (const user of (await sandbox.state()).users)
       suite.secrets.set(`sandbox token of ${user.email}`, user.token)
-    const callbacks = await startCallbackReceiver(suite.callbackSecret)
+    const callbacks = await startFakeCrm(suite.callbackSecret)
     const env = serviceEnv(suite, database.url, sandbox, callbacks)
     const stack = new Stack(suite, name, sandbox, callbacks, new DbProbe(database.url), env, database.drop)
     try {
@@ -92,14 +93,13 @@ export class Stack {
    */
   async settle(plan: PlannedContact[], timeoutMs: number): Promise<Audit & { settled: boolean }> {
     let audit = auditSandbox(await this.sandbox.state(), plan)
-    const settled = await waitUntil(
-      'every job finished and every record made',
+    const settled = await eventually(
       async () => {
         audit = auditSandbox(await this.sandbox.state(), plan)
         return audit.lost === 0 && (await this.probe.unfinishedJobs()) === 0
       },
       timeoutMs,
-      250
+      { what: 'every job finished and every record made', intervalMs: 250 }
     ).then(
       () => true,
       () => false

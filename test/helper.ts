@@ -2,12 +2,15 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
+import { eventually } from '../harness/eventually.js'
 import { type BuildAppOptions, buildApp } from '../src/app.js'
 import { type Config, loadConfig } from '../src/config.js'
-import { type DatabaseHandle, openDatabase } from '../src/db/database.js'
+import { type DatabaseHandle, type DatabaseOptions, openDatabase } from '../src/db/database.js'
 import { type Sandbox, startSandbox } from '../src/sandbox/server.js'
 import type { ActivitySyncStatusT, ContactSyncStatusT } from '../src/schemas/operator-api.js'
 import { sign } from '../src/webhooks/verify.js'
+
+export { eventually }
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -51,12 +54,15 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
  * One database per test file: its own PostgreSQL schema when DATABASE_URL is set (dropped at the
  * end, so a shared database is safe), else an in-memory PGlite (slow to start: share it).
  */
-export async function testDatabase(t: Tap): Promise<DatabaseHandle> {
+export async function testDatabase(
+  t: Tap,
+  options: Pick<DatabaseOptions, 'maxConnections'> = {}
+): Promise<DatabaseHandle> {
   const url = process.env.DATABASE_URL
   const schemaName = url
     ? `t_${createHash('sha256').update(t.name).digest('hex').slice(0, 8)}_${randomUUID().slice(0, 8)}`
     : undefined
-  const database = await openDatabase({ url, schemaName })
+  const database = await openDatabase({ url, schemaName, ...options })
   t.teardown(async () => {
     if (schemaName)
       await database.db.execute(sql`drop schema if exists ${sql.identifier(schemaName)} cascade`)
@@ -143,20 +149,6 @@ export function activityEvent(data: Record<string, unknown> = {}) {
       createdAt: now,
       ...data
     }
-  }
-}
-
-/** Waits until `check` returns a truthy value (polling), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 

@@ -1,4 +1,4 @@
-import { waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
 import { checkIntake, checkRecords } from '../checks.js'
 import { deliveriesOf, planContacts } from '../events.js'
 import { randomInt, seededRandom, shuffle } from '../prng.js'
@@ -43,12 +43,10 @@ export async function sigkill(suite: Suite): Promise<ScenarioResult> {
     for (let kill = 1; kill <= KILLS; kill++) {
       const before = (await stack.sandbox.requests()).length
       const target = before + randomInt(random, MIN_REQUESTS_BEFORE_KILL, MAX_REQUESTS_BEFORE_KILL)
-      await waitUntil(
-        `${target} Pipedrive requests before kill ${kill}`,
-        async () => (await stack.sandbox.requests()).length >= target,
-        KILL_WAIT_TIMEOUT_MS,
-        20
-      )
+      await eventually(async () => (await stack.sandbox.requests()).length >= target, KILL_WAIT_TIMEOUT_MS, {
+        what: `${target} Pipedrive requests before kill ${kill}`,
+        intervalMs: 20
+      })
       interrupted.push((await stack.probe.jobStates()).running ?? 0)
       await stack.service.kill()
       await stack.startService()

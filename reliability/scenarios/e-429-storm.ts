@@ -1,4 +1,4 @@
-import { waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
 import { checkIntake, checkRecords } from '../checks.js'
 import { deliveriesOf, planContacts } from '../events.js'
 import { emptyResult, type ScenarioResult } from '../result.js'
@@ -66,12 +66,10 @@ export async function rateLimitStorm(suite: Suite): Promise<ScenarioResult> {
       await stack.sandbox.setFaults({ failNext: { ...wave, status: 429 } })
       expected429 += wave.count
       const target = expected429
-      const consumed = await waitUntil(
-        `429 wave of ${wave.count}`,
-        async () => (await injected()) >= target,
-        WAVE_TIMEOUT_MS,
-        50
-      ).then(
+      const consumed = await eventually(async () => (await injected()) >= target, WAVE_TIMEOUT_MS, {
+        what: `429 wave of ${wave.count}`,
+        intervalMs: 50
+      }).then(
         () => true,
         () => false
       )

@@ -1,4 +1,4 @@
-import { waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
 import { HARNESS_OPERATOR_KEY } from '../../harness/service-process.js'
 import { checkIntake, checkRecords } from '../checks.js'
 import { type Delivery, deliveriesOf, type PlannedContact, planContacts } from '../events.js'
@@ -66,7 +66,10 @@ export async function operatorRetry(suite: Suite): Promise<ScenarioResult> {
     const start = performance.now()
 
     await send(victims.map((contact) => contact.delivery))
-    await waitUntil('victims linked', async () => victims.every(personSynced), PHASE_TIMEOUT_MS)
+    await eventually(async () => victims.every(personSynced), PHASE_TIMEOUT_MS, {
+      what: 'victims linked',
+      intervalMs: 100
+    })
     await stack.sandbox.setFaults({
       failNext: {
         count: VICTIMS,
@@ -77,11 +80,10 @@ export async function operatorRetry(suite: Suite): Promise<ScenarioResult> {
       }
     })
     await send(victims.map(firstActivity))
-    await waitUntil(
-      'every first activity dead',
-      async () => ((await stack.probe.jobStates()).dead ?? 0) === VICTIMS,
-      PHASE_TIMEOUT_MS
-    )
+    await eventually(async () => ((await stack.probe.jobStates()).dead ?? 0) === VICTIMS, PHASE_TIMEOUT_MS, {
+      what: 'every first activity dead',
+      intervalMs: 100
+    })
 
     await stack.sandbox.setFaults({ latencyMs: SANDBOX_LATENCY_MS })
     const victimIds = new Set(victims.map((contact) => contact.id))
@@ -90,14 +92,13 @@ export async function operatorRetry(suite: Suite): Promise<ScenarioResult> {
         for (const activity of contact.activities.slice(1)) await deliver(url, activity.delivery, tally)
       })
     )
-    const busy = await waitUntil(
-      'victims with a running job',
+    const busy = await eventually(
       async () => {
         const running = [...(await stack.probe.runningKeys())].filter((key) => victimIds.has(key)).length
         return running >= VICTIMS / 2 ? running : undefined
       },
       PHASE_TIMEOUT_MS,
-      10
+      { what: 'victims with a running job', intervalMs: 10 }
     )
     const load = send(deliveriesOf(unrelated))
 
@@ -115,11 +116,10 @@ export async function operatorRetry(suite: Suite): Promise<ScenarioResult> {
     const replayedAt = Date.now()
 
     await Promise.all([later, load])
-    await waitUntil(
-      'unrelated contacts linked',
-      async () => unrelated.every(personSynced),
-      SETTLE_TIMEOUT_MS
-    ).catch(() => {})
+    await eventually(async () => unrelated.every(personSynced), SETTLE_TIMEOUT_MS, {
+      what: 'unrelated contacts linked',
+      intervalMs: 100
+    }).catch(() => {})
     const sinceReplays = unrelated
       .map((contact) => (personSynced(contact)?.at ?? Number.POSITIVE_INFINITY) - replayedAt)
       .filter((ms) => ms >= 0)

@@ -1,4 +1,4 @@
-import { waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
 import type { SandboxState } from '../../harness/sandbox-process.js'
 import { operator } from '../../harness/signed-client.js'
 import type { LoggedRequest } from '../../src/sandbox/request-log.js'
@@ -65,23 +65,20 @@ export async function sigkillPersonCreate(suite: Suite): Promise<ScenarioResult>
       SENDERS,
       (delivery) => deliver(url, delivery, tally, { untilAccepted: true })
     )
-    await waitUntil(
-      `${IN_FLIGHT_AT_KILL} person creates in flight`,
+    await eventually(
       async () => inFlight(await stack.sandbox.requests()).length >= IN_FLIGHT_AT_KILL,
       KILL_WAIT_TIMEOUT_MS,
-      20
+      { what: `${IN_FLIGHT_AT_KILL} person creates in flight`, intervalMs: 20 }
     )
     await stack.service.kill()
     const cut = inFlight(await stack.sandbox.requests())
     await stack.sandbox.clearFaults()
     await stack.startService()
 
-    await waitUntil(
-      'every job finished',
-      async () => (await stack.probe.unfinishedJobs()) === 0,
-      SETTLE_TIMEOUT_MS,
-      250
-    )
+    await eventually(async () => (await stack.probe.unfinishedJobs()) === 0, SETTLE_TIMEOUT_MS, {
+      what: 'every job finished',
+      intervalMs: 250
+    })
     const cutNames = new Set(cut.map((request) => (request.body as { name?: string } | null)?.name))
     const state = await stack.sandbox.state()
     const statuses = await statusesOf(url(), plan)
@@ -111,12 +108,10 @@ export async function sigkillPersonCreate(suite: Suite): Promise<ScenarioResult>
         else await operator(url(), 'POST', `/api/sync/jobs/${jobId}/retry`)
       }
     }
-    await waitUntil(
-      'every job finished again',
-      async () => (await stack.probe.unfinishedJobs()) === 0,
-      SETTLE_TIMEOUT_MS,
-      250
-    )
+    await eventually(async () => (await stack.probe.unfinishedJobs()) === 0, SETTLE_TIMEOUT_MS, {
+      what: 'every job finished again',
+      intervalMs: 250
+    })
     result.elapsedMs = performance.now() - start
     tally.into(result)
     const final = await statusesOf(url(), plan)

@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import { waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
 import { checkIntake, checkRecords } from '../checks.js'
 import { deliveriesOf, planContacts } from '../events.js'
 import { emptyResult, type ScenarioResult } from '../result.js'
@@ -47,12 +47,11 @@ export async function shutdown(suite: Suite): Promise<ScenarioResult> {
     const sending = inPool(deliveries, SENDERS, (delivery) =>
       deliver(() => stack.service.url, delivery, tally, { untilAccepted: true })
     )
-    await waitUntil(
-      `${HELD_BEFORE_SIGTERM} callbacks held by the CRM, and jobs running`,
+    await eventually(
       async () =>
         stack.callbacks.held >= HELD_BEFORE_SIGTERM && ((await stack.probe.jobStates()).running ?? 0) > 0,
       WAIT_TIMEOUT_MS,
-      20
+      { what: `${HELD_BEFORE_SIGTERM} callbacks held by the CRM, and jobs running`, intervalMs: 20 }
     )
     const running = (await stack.probe.jobStates()).running ?? 0
     const held = stack.callbacks.held
@@ -80,11 +79,10 @@ export async function shutdown(suite: Suite): Promise<ScenarioResult> {
     const synced = () =>
       stack.callbacks.ofType('pipedrive.person.synced').length +
       stack.callbacks.ofType('pipedrive.activity.synced').length
-    await waitUntil(
-      'every synced callback delivered',
-      async () => synced() >= expected,
-      CALLBACKS_TIMEOUT_MS
-    ).catch(() => undefined)
+    await eventually(async () => synced() >= expected, CALLBACKS_TIMEOUT_MS, {
+      what: 'every synced callback delivered',
+      intervalMs: 100
+    }).catch(() => undefined)
     result.elapsedMs = performance.now() - start
     checkIntake(result, tally, deliveries.length)
     await checkRecords(result, stack, audit)

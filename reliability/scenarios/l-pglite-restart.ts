@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnTs, waitUntil } from '../../harness/processes.js'
+import { eventually } from '../../harness/eventually.js'
+import { spawnTs } from '../../harness/processes.js'
 import {
   HARNESS_OPERATOR_KEY,
   HARNESS_SERVICE_ENV,
@@ -38,11 +39,10 @@ export async function pgliteRestart(suite: Suite): Promise<ScenarioResult> {
   const start = async (): Promise<ServiceProcess> => {
     const service = await startServiceProcess(env, READY_TIMEOUT_MS)
     suite.addServiceLog(`l #${++started}`, service.process)
-    await waitUntil(
-      '/health/ready',
+    await eventually(
       async () => (await fetch(`${service.url}/health/ready`).catch(() => undefined))?.status === 200,
       READY_TIMEOUT_MS,
-      50
+      { what: '/health/ready', intervalMs: 50 }
     )
     return service
   }

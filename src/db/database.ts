@@ -10,7 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { lockDataDir } from './data-dir-lock.js'
-import './prepare-statements.js'
+import { preparingEveryStatement } from './preparing-client.js'
 import * as schema from './schema.js'
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -72,7 +72,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     types: INT8_AS_NUMBER,
     connection
   })
-  const db = drizzlePostgres(client, { schema }) as unknown as Database
+  const db = drizzlePostgres(preparingEveryStatement(client), { schema }) as unknown as Database
   const bookkeepingClient = postgres(url, {
     // The budget runs one take and one release statement at a time per token, and rarely a pause.
     max: 3,
@@ -82,7 +82,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   })
   return {
     db,
-    bookkeeping: drizzlePostgres(bookkeepingClient, { schema }) as unknown as Database,
+    bookkeeping: drizzlePostgres(preparingEveryStatement(bookkeepingClient), {
+      schema
+    }) as unknown as Database,
     kind: 'postgres',
     async migrate() {
       const single = postgres(url, { max: 1, onnotice: () => {}, connection })

@@ -1,11 +1,8 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
+import { startFakeCrm } from '../../harness/fake-crm.js'
 import { callbackDelay } from '../../src/callbacks/delivery.js'
-import { decodeWebhookSecret } from '../../src/config.js'
 import { rows } from '../../src/db/database.js'
-import { verifyWebhook } from '../../src/webhooks/verify.js'
 import {
   activityEvent,
   build,
@@ -19,43 +16,10 @@ import {
   uid
 } from '../helper.js'
 
-interface Received {
-  headers: IncomingHttpHeaders
-  body: string
-  json: { type: string; timestamp: string; data: Record<string, unknown> }
-}
-
-/** A fake CRM: verifies every callback's signature and records it; can refuse the next N. */
-async function fakeCrm(t: { teardown(fn: () => unknown): void }) {
-  const received: Received[] = []
-  const state = { refuseNext: 0 }
-  const key = decodeWebhookSecret(ROTATED_SECRET) as Buffer
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      const body = Buffer.concat(chunks)
-      verifyWebhook({
-        headers: request.headers,
-        body,
-        keys: [key],
-        nowSeconds: Math.floor(Date.now() / 1000)
-      })
-      received.push({ headers: request.headers, body: body.toString(), json: JSON.parse(body.toString()) })
-      if (state.refuseNext > 0) {
-        state.refuseNext--
-        response.writeHead(500).end()
-      } else response.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise((resolve) => server.close(resolve)))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`, received, state }
-}
-
 const database = await testDatabase(t)
 const sandbox = await testSandbox(t)
-const crm = await fakeCrm(t)
+const crm = await startFakeCrm(ROTATED_SECRET)
+t.teardown(() => crm.close())
 const app = await build(t, database, {
   config: sandboxConfig(sandbox, {
     CRM_CALLBACK_URL: crm.url,
@@ -67,7 +31,7 @@ const app = await build(t, database, {
   pollIntervalMs: 20
 })
 const callbacksFor = (type: string, key: string, value: string) =>
-  crm.received.filter((r) => r.json.type === type && r.json.data[key] === value)
+  crm.deliveries.filter((r) => r.type === type && r.data[key] === value)
 
 t.test('delays double from the base, are capped, and add up to 20 % jitter', async (t) => {
   t.same(
@@ -87,7 +51,7 @@ t.test('a synced warm lead is announced, signed, with ids as documented', async 
     const found = callbacksFor('pipedrive.person.synced', 'contactId', event.data.id)
     return found.length > 0 ? found : undefined
   })
-  t.match(callback?.json, {
+  t.match(callback, {
     type: 'pipedrive.person.synced',
     timestamp: String,
     data: { contactId: event.data.id, pipedrivePersonId: Number, pipedriveOrgId: Number }
@@ -104,8 +68,8 @@ t.test('a replicated activity is announced with its Pipedrive id', async (t) => 
     const found = callbacksFor('pipedrive.activity.synced', 'activityId', activity.data.id)
     return found.length > 0 ? found : undefined
   })
-  t.match(callback?.json.data, { activityId: activity.data.id, pipedriveActivityId: Number })
-  const replica = sandbox.store.activities.find((a) => a.id === callback?.json.data.pipedriveActivityId)
+  t.match(callback?.data, { activityId: activity.data.id, pipedriveActivityId: Number })
+  const replica = sandbox.store.activities.find((a) => a.id === callback?.data.pipedriveActivityId)
   t.equal(replica?.subject, activity.data.subject)
 })
 
@@ -118,18 +82,18 @@ t.test('failed rounds are announced with nextAttemptAt, the last one as dead', a
     const found = callbacksFor('pipedrive.sync.failed', 'id', event.data.id)
     return found.length >= 2 ? found : undefined
   }, 20_000)
-  t.match(failures[0]?.json.data, {
+  t.match(failures[0]?.data, {
     entity: 'contact',
     attempts: 1,
     dead: false,
     nextAttemptAt: String,
     error: /503/
   })
-  t.match(failures[1]?.json.data, { entity: 'contact', attempts: 2, dead: true, nextAttemptAt: null })
+  t.match(failures[1]?.data, { entity: 'contact', attempts: 2, dead: true, nextAttemptAt: null })
 })
 
 t.test('a refused delivery is retried with the same webhook-id', async (t) => {
-  crm.state.refuseNext = 1
+  crm.refuseNext(1)
   const event = contactEvent({ email: `${uid('retry')}@example.com`, organization: null })
   await postWebhook(app, event)
   const deliveries = await eventually(async () => {
@@ -138,6 +102,11 @@ t.test('a refused delivery is retried with the same webhook-id', async (t) => {
   })
   t.equal(deliveries[0]?.headers['webhook-id'], deliveries[1]?.headers['webhook-id'], 'same webhook-id')
   t.equal(deliveries[0]?.body, deliveries[1]?.body, 'same body')
+  t.same(
+    deliveries.map((delivery) => delivery.status),
+    [500, 204],
+    'refused, then accepted'
+  )
   // The CRM has the second delivery before the service has read its answer and recorded it.
   const row = await eventually(async () => {
     const [found] = await rows<{ attempts: number; delivered: boolean }>(
@@ -150,6 +119,29 @@ t.test('a refused delivery is retried with the same webhook-id', async (t) => {
   t.same(row, { attempts: 2, delivered: true })
 })
 
+t.test('a slow answer is waited for: one delivery, one attempt', async (t) => {
+  crm.delayMs = 500
+  t.teardown(() => {
+    crm.delayMs = 0
+  })
+  const event = contactEvent({ email: `${uid('slow')}@example.com`, organization: null })
+  await postWebhook(app, event)
+  const [delivery] = await eventually(async () => {
+    const found = callbacksFor('pipedrive.person.synced', 'contactId', event.data.id)
+    return found.length > 0 ? found : undefined
+  })
+  const row = await eventually(async () => {
+    const [found] = await rows<{ attempts: number; delivered: boolean }>(
+      app.db,
+      sql`select attempts, delivered_at is not null as delivered from callback_outbox
+          where webhook_id = ${String(delivery?.webhookId)}`
+    )
+    return found?.delivered ? found : undefined
+  })
+  t.same(row, { attempts: 1, delivered: true })
+  t.equal(callbacksFor('pipedrive.person.synced', 'contactId', event.data.id).length, 1)
+})
+
 t.test('without CRM_CALLBACK_URL nothing is written to the outbox', async (t) => {
   const quiet = await build(t, database, {
     config: sandboxConfig(sandbox),
@@ -157,9 +149,10 @@ t.test('without CRM_CALLBACK_URL nothing is written to the outbox', async (t) =>
     startWorker: false
   })
   const [before] = await rows<{ n: number }>(quiet.db, sql`select count(*)::int as n from callback_outbox`)
+  // The other app's worker (which has a callback URL) must not take this job.
+  await app.jobs.stop(5_000)
   const event = contactEvent({ email: `${uid('quiet')}@example.com` })
   await postWebhook(quiet, event)
-  await app.jobs.stop(5_000)
   await quiet.jobs.start()
   await eventually(async () => {
     const [job] = await rows<{ state: string }>(
@@ -170,4 +163,9 @@ t.test('without CRM_CALLBACK_URL nothing is written to the outbox', async (t) =>
   })
   const [after] = await rows<{ n: number }>(quiet.db, sql`select count(*)::int as n from callback_outbox`)
   t.equal(after?.n, before?.n)
+})
+
+t.test('every callback carried a valid signature', async (t) => {
+  t.ok(crm.deliveries.length > 0)
+  t.equal(crm.unverified, 0)
 })
