@@ -19,7 +19,7 @@ t.test('missing: start waits; a request that finds them applied starts it at onc
   await gate.whenApplied(() => started++)
   await settle(20)
   t.equal(started, 0, 'not while migrations are missing')
-  await t.rejects(gate.check(), { code: 'PDS_ERR_MIGRATIONS_MISSING', statusCode: 503 })
+  await t.rejects(gate.check(), { code: 'PDS_MIGRATIONS_MISSING', statusCode: 503 })
   applied = true
   await gate.check()
   await settle(20)
