@@ -14,6 +14,7 @@ import {
   type TakenSlot,
   takeSlots
 } from '../store/rate-slots.js'
+import { type PassResult, WakeLoop } from '../wake-loop.js'
 import type { BudgetLimit, CallKind, RateBudget, RatePermit } from './budget.js'
 import { type Waiter as QueuedCall, WaiterQueue } from './waiter-queue.js'
 
@@ -57,10 +58,8 @@ type Waiter = QueuedCall<readonly SlotNeed[]>
 
 interface TokenQueue {
   waiters: WaiterQueue<readonly SlotNeed[]>
-  running: boolean
-  /** Set when something may have freed a slot while the head was asking the database. */
-  kicked: boolean
-  wake: (() => void) | undefined
+  /** Serves the queue while it has callers; woken when a slot may have freed or the head left. */
+  loop: WakeLoop
 }
 
 export class SharedRateBudget implements RateBudget {
@@ -94,9 +93,9 @@ export class SharedRateBudget implements RateBudget {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const queue = this.#queue(key)
     const permit = queue.waiters.wait(this.#needs[kind], signal, (wasFirst) => {
-      if (wasFirst) this.#kick(queue)
+      if (wasFirst) queue.loop.wake()
     })
-    void this.#run(key, queue)
+    queue.loop.start()
     return permit
   }
 
@@ -123,48 +122,56 @@ export class SharedRateBudget implements RateBudget {
   #queue(key: string): TokenQueue {
     let queue = this.#queues.get(key)
     if (!queue) {
-      queue = { waiters: new WaiterQueue(), running: false, kicked: false, wake: undefined }
+      const created: TokenQueue = {
+        waiters: new WaiterQueue(),
+        loop: new WakeLoop({
+          pass: () => this.#serve(key, created),
+          pollIntervalMs: MAX_POLL_MS,
+          // A pass handles its own failures (the head is rejected): this is a bug in it.
+          onError: (err, retryInMs) =>
+            this.#log.warn({ pipedriveToken: key, err, retryInMs }, 'Rate budget queue pass failed')
+        })
+      }
+      queue = created
       this.#queues.set(key, queue)
     }
     return queue
   }
 
-  /** Serves the token's queue head first, one database attempt at a time, until the queue is empty. */
-  async #run(key: string, queue: TokenQueue): Promise<void> {
-    if (queue.running) return
-    queue.running = true
-    try {
-      for (let head = queue.waiters.first; head; head = queue.waiters.first) {
-        queue.kicked = false
-        // The head and the callers right behind it that need the same budgets share one query.
-        const batch = leadingRun(queue.waiters.items, head.need)
-        let delayMs: number
-        try {
-          const granted = await this.#take(key, head.need, batch.length)
-          if (granted.length > 0) {
-            await this.#grant(key, queue, batch, granted)
-            continue
-          }
-          if (await this.#grantAroundSearch(key, queue, head)) continue
-          const free = await msUntilFree(this.#db, key, head.need)
-          if (free.pausedMs > this.#maxPauseWaitMs) {
-            for (const waiter of [...queue.waiters.items])
-              queue.waiters.take(waiter)?.reject(new PipedriveRatePausedError(free.pausedMs))
-            continue
-          }
-          delayMs = free.waitMs
-        } catch (error) {
-          // The database is unreachable: fail this call (nothing was sent) rather than hang it.
-          queue.waiters.take(head)?.reject(error)
-          continue
-        }
-        if (!queue.kicked)
-          await this.#sleep(queue, delayMs > 0 ? Math.min(delayMs, MAX_POLL_MS) : CONTENDED_RETRY_MS)
-      }
-    } finally {
-      queue.running = false
-      if (queue.waiters.length === 0) this.#queues.delete(key)
+  /**
+   * One database attempt for the token's queue head. The queue leaves the map in the same
+   * synchronous step that finds it empty, so an acquire() either queues before that check (and is
+   * served) or after it (and creates a fresh queue).
+   */
+  async #serve(key: string, queue: TokenQueue): Promise<PassResult> {
+    const head = queue.waiters.first
+    if (!head) {
+      this.#queues.delete(key)
+      return 'done'
     }
+    // The head and the callers right behind it that need the same budgets share one query.
+    const batch = leadingRun(queue.waiters.items, head.need)
+    let delayMs: number
+    try {
+      const granted = await this.#take(key, head.need, batch.length)
+      if (granted.length > 0) {
+        await this.#grant(key, queue, batch, granted)
+        return 'again'
+      }
+      if (await this.#grantAroundSearch(key, queue, head)) return 'again'
+      const free = await msUntilFree(this.#db, key, head.need)
+      if (free.pausedMs > this.#maxPauseWaitMs) {
+        for (const waiter of [...queue.waiters.items])
+          queue.waiters.take(waiter)?.reject(new PipedriveRatePausedError(free.pausedMs))
+        return 'again'
+      }
+      delayMs = free.waitMs
+    } catch (error) {
+      // The database is unreachable: fail this call (nothing was sent) rather than hang it.
+      queue.waiters.take(head)?.reject(error)
+      return 'again'
+    }
+    return delayMs > 0 ? Math.min(delayMs, MAX_POLL_MS) : CONTENDED_RETRY_MS
   }
 
   async #take(key: string, needs: readonly SlotNeed[], calls: number): Promise<SlotGrant[]> {
@@ -213,7 +220,9 @@ export class SharedRateBudget implements RateBudget {
         if (released) return
         released = true
         await this.#release(key, slots, sent)
-        this.#kick(this.#queues.get(key) ?? queue)
+        // The queue may have ended and been replaced meanwhile: wake the one serving the token now.
+        const current = this.#queues.get(key) ?? queue
+        current.loop.wake()
       }
     }
   }
@@ -225,23 +234,6 @@ export class SharedRateBudget implements RateBudget {
     } catch (error) {
       this.#log.warn({ pipedriveToken: key, err: error }, 'Could not release a rate-limit slot')
     }
-  }
-
-  #kick(queue: TokenQueue): void {
-    queue.kicked = true
-    queue.wake?.()
-  }
-
-  #sleep(queue: TokenQueue, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(1, Math.ceil(ms)))
-      function done() {
-        clearTimeout(timer)
-        queue.wake = undefined
-        resolve()
-      }
-      queue.wake = done
-    })
   }
 }
 
