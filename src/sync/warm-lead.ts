@@ -3,6 +3,7 @@ import { addCallback } from '../callbacks/outbox.js'
 import { rows } from '../db/database.js'
 import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
 import type { PipedriveAccount } from '../pipedrive/account.js'
+import { releaseWaitingActivities } from '../store/jobs.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { accountFor, pipedriveUserIdFor, type UserRow } from './owner.js'
 import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
@@ -12,7 +13,6 @@ import {
   markerOf,
   type PersonCreateMarker
 } from './person-create-marker.js'
-import { releaseWaitingActivities } from './waiting-activities.js'
 import { resolveOrganization } from './warm-lead-organization.js'
 
 export type WarmLeadOutcome =

@@ -1,0 +1,22 @@
+import { inArray, lt, or, sql } from 'drizzle-orm'
+import type { Executor } from '../db/database.js'
+import { callbackOutbox } from '../db/schema.js'
+
+/** Deletes up to `limit` callbacks delivered or given up on more than `olderThanMs` ago; returns how many. */
+export async function deleteSettledCallbacks(
+  db: Pick<Executor, 'select' | 'delete'>,
+  olderThanMs: number,
+  limit: number
+): Promise<number> {
+  const cutoff = sql`now() - ${olderThanMs} * interval '1 millisecond'`
+  const settled = db
+    .select({ id: callbackOutbox.id })
+    .from(callbackOutbox)
+    .where(or(lt(callbackOutbox.deliveredAt, cutoff), lt(callbackOutbox.gaveUpAt, cutoff)))
+    .limit(limit)
+  const deleted = await db
+    .delete(callbackOutbox)
+    .where(inArray(callbackOutbox.id, settled))
+    .returning({ id: callbackOutbox.id })
+  return deleted.length
+}
