@@ -3,7 +3,8 @@ import { type ClaimedJob, foldWaitingJobs, recordFailedRound, returnClaim } from
 import { JobLeaseLostError } from './job-lease.js'
 
 // The queue's statements live in the store; enqueueing, claiming and completing need no more.
-export { type ClaimedJob, claimJobs, completeJob, enqueue, extendLease } from '../store/jobs.js'
+export { extendLease } from '../store/job-leases.js'
+export { type ClaimedJob, claimJobs, completeJob, enqueue } from '../store/jobs.js'
 
 const MAX_ERROR_LENGTH = 1_000
 

@@ -1,6 +1,7 @@
-import { inArray, lt, or, sql } from 'drizzle-orm'
+import { inArray, lt, or } from 'drizzle-orm'
 import type { Executor } from '../db/database.js'
 import { callbackOutbox } from '../db/schema.js'
+import { beforeMs } from './intervals.js'
 
 /** Deletes up to `limit` callbacks delivered or given up on more than `olderThanMs` ago; returns how many. */
 export async function deleteSettledCallbacks(
@@ -8,7 +9,7 @@ export async function deleteSettledCallbacks(
   olderThanMs: number,
   limit: number
 ): Promise<number> {
-  const cutoff = sql`now() - ${olderThanMs} * interval '1 millisecond'`
+  const cutoff = beforeMs(olderThanMs)
   const settled = db
     .select({ id: callbackOutbox.id })
     .from(callbackOutbox)

@@ -1,6 +1,7 @@
 import { inArray, lt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.js'
 import { webhookInbox } from '../db/schema.js'
+import { beforeMs } from './intervals.js'
 
 /**
  * The inbox row of a webhook, for a prepared statement (placeholders `webhookId`, `type`,
@@ -20,7 +21,7 @@ export async function deleteInboxRows(
   const old = db
     .select({ webhookId: webhookInbox.webhookId })
     .from(webhookInbox)
-    .where(lt(webhookInbox.receivedAt, sql`now() - ${olderThanMs} * interval '1 millisecond'`))
+    .where(lt(webhookInbox.receivedAt, beforeMs(olderThanMs)))
     .limit(limit)
   const deleted = await db
     .delete(webhookInbox)

@@ -1,7 +1,9 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { type Executor, rows } from '../db/database.js'
 import { jobs } from '../db/schema.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
+import { afterMs, beforeMs } from './intervals.js'
+import { claimHeld } from './job-leases.js'
 
 export type Job = typeof jobs.$inferSelect
 /**
@@ -15,9 +17,6 @@ export type JobId = Job['id']
 export type ClaimedJob = Pick<Job, 'id' | 'type' | 'entityId' | 'serialKey' | 'attempts'> & {
   lockToken: NonNullable<Job['lockToken']>
 }
-
-/** What a running job's writes are fenced by: its id and the lock token of its claim. */
-export type JobClaim = { jobId: JobId; lockToken: ClaimedJob['lockToken'] }
 
 /**
  * Queues jobs from `source`, a `values (…)` or `select …` of (type, entity_id, serial_key): a job
@@ -50,10 +49,7 @@ export async function jobRows<K extends RawJobColumn>(
   return rows<Pick<Job, K>>(db, statement(columns))
 }
 
-const afterMs = (ms: number) => sql`now() + ${ms} * interval '1 millisecond'`
-const beforeMs = (ms: number) => sql`now() - ${ms} * interval '1 millisecond'`
-const heldBy = (job: ClaimedJob) =>
-  and(eq(jobs.id, job.id), eq(jobs.lockToken, job.lockToken), eq(jobs.state, 'running'))
+const heldBy = (job: ClaimedJob) => claimHeld({ jobId: job.id, lockToken: job.lockToken })
 
 /** Adds a job inside the caller's transaction (see `enqueueJobs`). */
 export async function enqueue(
@@ -116,16 +112,6 @@ export async function claimJobs(
   )
   // The claim has just set every lock token.
   return claimed as ClaimedJob[]
-}
-
-/** Keeps a long job's lease alive; false when the lease was lost (another process took the job). */
-export async function extendLease(db: Executor, job: ClaimedJob, leaseMs: number): Promise<boolean> {
-  const extended = await db
-    .update(jobs)
-    .set({ lockedUntil: afterMs(leaseMs) })
-    .where(heldBy(job))
-    .returning({ id: jobs.id })
-  return extended.length > 0
 }
 
 /** False when the job's lease was lost (another run holds it now): nothing is written then. */
@@ -196,26 +182,6 @@ export async function returnClaim(tx: Executor, job: ClaimedJob, delayMs: number
     .where(heldBy(job))
     .returning({ id: jobs.id })
   return returned.length > 0
-}
-
-/**
- * A condition for the WHERE of a write: true while the job still holds its lease. It locks the
- * job's row (share) until the write's transaction ends, so a run taking the job over cannot
- * commit its claim between this check and the write's commit (claims skip locked rows).
- */
-export function leaseHeld(lease: JobClaim): SQL {
-  return sql`exists (select 1 from jobs where id = ${lease.jobId}::bigint
-    and lock_token = ${lease.lockToken}::uuid and state = 'running' for share)`
-}
-
-/** Whether the job still holds its lease (inside a transaction: until it ends, see `leaseHeld`). */
-export async function isLeaseHeld(db: Pick<Executor, 'select'>, lease: JobClaim): Promise<boolean> {
-  const held = await db
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(and(eq(jobs.id, lease.jobId), eq(jobs.lockToken, lease.lockToken), eq(jobs.state, 'running')))
-    .for('share')
-  return held.length > 0
 }
 
 /**
