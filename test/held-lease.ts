@@ -17,12 +17,12 @@ export interface HeldLease extends JobLease {
  */
 export async function heldLease(db: Database, leaseMs = 30_000): Promise<HeldLease> {
   const key = uid('lease')
-  const [job] = await rows<{ id: string; lock_token: string }>(
+  const [job] = await rows<{ id: number; lock_token: string }>(
     db,
     sql`insert into jobs (type, entity_id, serial_key, state, attempts, lock_token, locked_until, started_at)
         values (${LEASE_HOLDER_TYPE}, ${key}, ${key}, 'running', 1, gen_random_uuid(),
           now() + interval '1 hour', now())
-        returning id::text as id, lock_token::text as lock_token`
+        returning id, lock_token::text as lock_token`
   )
   if (!job) throw new Error('lease holder not inserted')
   const renewals = new Set<() => Promise<unknown>>()

@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm'
-import { type Executor, preparedStatement } from '../db/database.js'
-import { JOB_TYPES } from '../jobs/job-types.js'
+import type { Executor } from '../db/database.js'
 import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
+import { type IntakeWrite, writeActivityCreated, writeContactUpdated } from '../store/intake.js'
 
 /**
  * `queued`: stored and work enqueued. `stale`: older than the newest update seen, recorded only.
@@ -16,70 +15,10 @@ interface RecordInput<E> {
   event: E
 }
 
-interface StatementResult {
-  inserted: number
-  applied: number
-}
-
-const p = (name: string) => sql.placeholder(name)
-
-/** The inbox row; it returns nothing for a webhook id seen before, and the rest of the statement follows it. */
-const inboxInsert = sql`insert into webhook_inbox (webhook_id, type, payload)
-  values (${p('webhookId')}, ${p('type')}, ${p('rawBody')}::jsonb)
-  on conflict (webhook_id) do nothing returning webhook_id`
-
-function outcome(result: StatementResult | undefined, notApplied: RecordOutcome): RecordOutcome {
+function outcome(result: IntakeWrite | undefined, notApplied: RecordOutcome): RecordOutcome {
   if (!result || result.inserted === 0) return 'duplicate'
   return result.applied > 0 ? 'queued' : notApplied
 }
-
-/**
- * Inbox row, contact (and organization) snapshot and job in one statement: atomic without an
- * explicit transaction, and one round trip (three statements in a transaction cost the intake more than half its throughput: docs/performance.md).
- */
-const contactUpdated = preparedStatement<StatementResult>(
-  'record_contact_updated',
-  sql`
-  with inbox as (${inboxInsert}), contact as (
-    insert into contacts (id, name, email, phone, warmness_score, owner_id, owner_email, owner_name,
-                          organization_id, pipedrive_person_id, source_updated_at)
-    select ${p('id')}, ${p('name')}, ${p('email')}, ${p('phone')}, ${p('warmnessScore')}::double precision,
-           ${p('ownerId')}, ${p('ownerEmail')}, ${p('ownerName')},
-           ${p('orgId')}, ${p('pipedrivePersonId')}::bigint, ${p('updatedAt')}::timestamptz
-    from inbox
-    on conflict (id) do update set
-      name = excluded.name, email = excluded.email, phone = excluded.phone,
-      warmness_score = excluded.warmness_score, owner_id = excluded.owner_id,
-      owner_email = excluded.owner_email, owner_name = excluded.owner_name,
-      organization_id = excluded.organization_id,
-      pipedrive_person_id = coalesce(contacts.pipedrive_person_id, excluded.pipedrive_person_id),
-      source_updated_at = excluded.source_updated_at, updated_at = now()
-    where contacts.source_updated_at <= excluded.source_updated_at
-    returning id
-  ), organization_insert as (
-    insert into organizations (id, name, industry, country, pipedrive_org_id)
-    select ${p('orgId')}, ${p('orgName')}, ${p('orgIndustry')}, ${p('orgCountry')}, ${p('orgPipedriveId')}::bigint
-    from contact where ${p('orgId')}::text is not null
-    on conflict (id) do nothing
-  ), organization_update as (
-    -- Many contacts share an organization: touch (and lock) its row only when something changed,
-    -- or every event of that organization would wait for the previous one's commit.
-    update organizations set
-      name = ${p('orgName')}, industry = ${p('orgIndustry')}, country = ${p('orgCountry')},
-      pipedrive_org_id = coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id),
-      updated_at = now()
-    from contact
-    where organizations.id = ${p('orgId')}
-      and (name, industry, country, pipedrive_org_id) is distinct from
-          (${p('orgName')}::text, ${p('orgIndustry')}::text, ${p('orgCountry')}::text,
-           coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id))
-  ), job as (
-    insert into jobs (type, entity_id, serial_key)
-    select ${JOB_TYPES.contactSync}, id, id from contact
-    on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
-  )
-  select (select count(*) from inbox)::int as inserted, (select count(*) from contact)::int as applied`
-)
 
 export async function recordContactUpdated(
   db: Executor,
@@ -87,7 +26,7 @@ export async function recordContactUpdated(
 ): Promise<RecordOutcome> {
   const c = event.data
   const org = c.organization ?? null
-  const [result] = await contactUpdated(db, {
+  const [result] = await writeContactUpdated(db, {
     webhookId,
     type: event.type,
     rawBody,
@@ -110,33 +49,12 @@ export async function recordContactUpdated(
   return outcome(result, 'stale')
 }
 
-const activityCreated = preparedStatement<StatementResult>(
-  'record_activity_created',
-  sql`
-  with inbox as (${inboxInsert}), activity as (
-    insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
-                            owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
-    select ${p('id')}, ${p('contactId')}, ${p('activityType')}, ${p('subject')}, ${p('note')}, ${p('dueAt')},
-           ${p('durationMinutes')}::integer, ${p('done')}::boolean, ${p('ownerId')},
-           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
-           ${p('createdAt')}::timestamptz
-    from inbox
-    on conflict (id) do nothing
-    returning id, contact_id
-  ), job as (
-    insert into jobs (type, entity_id, serial_key)
-    select ${JOB_TYPES.activityReplicate}, id, contact_id from activity
-    on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing
-  )
-  select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
-)
-
 export async function recordActivityCreated(
   db: Executor,
   { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
 ): Promise<RecordOutcome> {
   const a = event.data
-  const [result] = await activityCreated(db, {
+  const [result] = await writeActivityCreated(db, {
     webhookId,
     type: event.type,
     rawBody,

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm'
-import { type Database, rows } from '../db/database.js'
+import type { Executor } from '../db/database.js'
 import type { JobState } from '../db/schema.js'
+import { countJobsByState } from '../store/jobs.js'
 
 export interface QueueSnapshot {
   byState: ReadonlyMap<JobState, number>
@@ -14,19 +14,12 @@ export interface QueueSnapshot {
  * its age counts from `run_at`, so a job retried after a long backoff is not reported as late.
  * Ages use the database clock, like the queue itself.
  */
-export async function queueSnapshot(db: Pick<Database, 'execute'>): Promise<QueueSnapshot> {
-  const found = await rows<{ state: JobState; count: number; oldest_runnable_s: number | null }>(
-    db,
-    sql`select state, count(*)::integer as count,
-               extract(epoch from now() - min(run_at) filter (
-                 where state in ('pending', 'retrying') and run_at <= now()))::float8 as oldest_runnable_s
-        from jobs group by state`
-  )
+export async function queueSnapshot(db: Pick<Executor, 'select'>): Promise<QueueSnapshot> {
   const byState = new Map<JobState, number>()
   let oldest = 0
-  for (const row of found) {
+  for (const row of await countJobsByState(db)) {
     byState.set(row.state, Number(row.count))
-    if (row.oldest_runnable_s !== null) oldest = Math.max(oldest, Number(row.oldest_runnable_s))
+    if (row.oldestRunnableSeconds !== null) oldest = Math.max(oldest, Number(row.oldestRunnableSeconds))
   }
   return { byState, oldestRunnableAgeSeconds: oldest }
 }

@@ -71,7 +71,7 @@ const DEFER_WAKE_MARGIN_MS = 20
 export class Worker {
   readonly #options: Required<Omit<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>> &
     Pick<WorkerOptions, 'onFailed' | 'reportFailure' | 'onSettled'>
-  readonly #inFlight = new Map<string, { done: Promise<void>; controller: AbortController }>()
+  readonly #inFlight = new Map<ClaimedJob['id'], { done: Promise<void>; controller: AbortController }>()
   readonly #loop: WakeLoop
 
   constructor(options: WorkerOptions) {

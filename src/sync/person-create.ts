@@ -25,7 +25,7 @@ export class PersonOutcomeUnknownError extends Error {
  * A create sent without an email may have made a person that nothing can find again: an operator
  * decides. The message says how (it becomes the dead job's lastError).
  */
-export function operatorDecisionNeeded(contactId: string, jobId: string): PermanentJobError {
+export function operatorDecisionNeeded(contactId: string, jobId: number): PermanentJobError {
   return new PermanentJobError(
     `contact ${contactId}: a person create was sent to Pipedrive without an email and its outcome is ` +
       'unknown (the answer was lost or the process stopped), so the person cannot be looked up. Check ' +

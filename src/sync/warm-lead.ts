@@ -4,6 +4,7 @@ import { rows } from '../db/database.js'
 import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
 import { personLabelId } from '../pipedrive/person-label.js'
 import { addLabelToPerson, findPersonByEmail } from '../pipedrive/persons.js'
+import { releaseWaitingActivities } from '../store/jobs.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { accountFor, pipedriveUserIdFor, type UserRow } from './owner.js'
 import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
@@ -13,7 +14,6 @@ import {
   markerOf,
   type PersonCreateMarker
 } from './person-create-marker.js'
-import { releaseWaitingActivities } from './waiting-activities.js'
 import { resolveOrganization } from './warm-lead-organization.js'
 
 export type WarmLeadOutcome =

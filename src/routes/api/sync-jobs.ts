@@ -72,7 +72,7 @@ const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
 function notFailedMessage(jobId: string, outcome: Extract<RetryOutcome, { kind: 'not_failed' }>): string {
   const { latest } = outcome
   if (outcome.state !== 'replayed') return `job ${jobId} is neither dead nor retrying (${outcome.state})`
-  if (!latest || latest.id === jobId) return `job ${jobId} was replayed already`
+  if (!latest || String(latest.id) === jobId) return `job ${jobId} was replayed already`
   return `job ${jobId} was replayed as job ${latest.id}, which is ${latest.state}`
 }
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
-import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsync } from 'fastify'
 import { MigrationsMissingError } from '../../http-errors.js'
+import { ping } from '../../store/ping.js'
 
 const Health = Type.Object({ status: Type.String(), reason: Type.Optional(Type.String()) })
 
@@ -17,7 +17,7 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       let migrated: boolean
       try {
-        await app.db.execute(sql`select 1`)
+        await ping(app.db)
         migrated = await app.database.migrationsApplied()
       } catch (error) {
         request.log.warn({ err: error }, 'readiness: database unreachable')

@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm'
+import { preparedStatement } from '../db/database.js'
+import { JOB_TYPES } from '../jobs/job-types.js'
+import { insertInboxRow } from './inbox.js'
+import { enqueueJobs } from './jobs.js'
+
+/** `inserted`: 0 for a webhook id seen before. `applied`: 0 when the event changed nothing. */
+export interface IntakeWrite {
+  inserted: number
+  applied: number
+}
+
+const p = (name: string) => sql.placeholder(name)
+
+/**
+ * Inbox row, contact (and organization) snapshot and job in one statement: atomic without an
+ * explicit transaction, and one round trip (three statements in a transaction cost the intake more
+ * than half its throughput: docs/performance.md). Its values are the placeholders it names.
+ */
+export const writeContactUpdated = preparedStatement<IntakeWrite>(
+  'record_contact_updated',
+  sql`
+  with inbox as (${insertInboxRow}), contact as (
+    insert into contacts (id, name, email, phone, warmness_score, owner_id, owner_email, owner_name,
+                          organization_id, pipedrive_person_id, source_updated_at)
+    select ${p('id')}, ${p('name')}, ${p('email')}, ${p('phone')}, ${p('warmnessScore')}::double precision,
+           ${p('ownerId')}, ${p('ownerEmail')}, ${p('ownerName')},
+           ${p('orgId')}, ${p('pipedrivePersonId')}::bigint, ${p('updatedAt')}::timestamptz
+    from inbox
+    on conflict (id) do update set
+      name = excluded.name, email = excluded.email, phone = excluded.phone,
+      warmness_score = excluded.warmness_score, owner_id = excluded.owner_id,
+      owner_email = excluded.owner_email, owner_name = excluded.owner_name,
+      organization_id = excluded.organization_id,
+      pipedrive_person_id = coalesce(contacts.pipedrive_person_id, excluded.pipedrive_person_id),
+      source_updated_at = excluded.source_updated_at, updated_at = now()
+    where contacts.source_updated_at <= excluded.source_updated_at
+    returning id
+  ), organization_insert as (
+    insert into organizations (id, name, industry, country, pipedrive_org_id)
+    select ${p('orgId')}, ${p('orgName')}, ${p('orgIndustry')}, ${p('orgCountry')}, ${p('orgPipedriveId')}::bigint
+    from contact where ${p('orgId')}::text is not null
+    on conflict (id) do nothing
+  ), organization_update as (
+    -- Many contacts share an organization: touch (and lock) its row only when something changed,
+    -- or every event of that organization would wait for the previous one's commit.
+    update organizations set
+      name = ${p('orgName')}, industry = ${p('orgIndustry')}, country = ${p('orgCountry')},
+      pipedrive_org_id = coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id),
+      updated_at = now()
+    from contact
+    where organizations.id = ${p('orgId')}
+      and (name, industry, country, pipedrive_org_id) is distinct from
+          (${p('orgName')}::text, ${p('orgIndustry')}::text, ${p('orgCountry')}::text,
+           coalesce(${p('orgPipedriveId')}::bigint, organizations.pipedrive_org_id))
+  ), job as (
+    ${enqueueJobs(sql`select ${JOB_TYPES.contactSync}, id, id from contact`)}
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from contact)::int as applied`
+)
+
+/** Inbox row, activity and job in one statement (see `writeContactUpdated`). */
+export const writeActivityCreated = preparedStatement<IntakeWrite>(
+  'record_activity_created',
+  sql`
+  with inbox as (${insertInboxRow}), activity as (
+    insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
+                            owner_id, owner_email, owner_name, payload_person_id, crm_created_at)
+    select ${p('id')}, ${p('contactId')}, ${p('activityType')}, ${p('subject')}, ${p('note')}, ${p('dueAt')},
+           ${p('durationMinutes')}::integer, ${p('done')}::boolean, ${p('ownerId')},
+           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
+           ${p('createdAt')}::timestamptz
+    from inbox
+    on conflict (id) do nothing
+    returning id, contact_id
+  ), job as (
+    ${enqueueJobs(sql`select ${JOB_TYPES.activityReplicate}, id, contact_id from activity`)}
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
+)
