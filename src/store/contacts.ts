@@ -11,8 +11,6 @@ import {
 import { type JobLease, leaseHeld } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 
-export type Contact = typeof contacts.$inferSelect
-
 const wasWritten = (updated: unknown[]) => updated.length > 0
 
 /** The contact's latest sync job: the queue's part of its state. */

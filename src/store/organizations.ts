@@ -35,7 +35,7 @@ export interface OrganizationSettlement {
  * with the id stored or keeps the id from being written. False when the contact's write found the
  * job's lease gone (the organization's part is committed all the same).
  */
-export async function settleOrganization(
+export async function settleOrganizationLease(
   db: Database,
   { organizationId, token, contactId, pipedriveOrgId }: OrganizationSettlement,
   lease: JobLease

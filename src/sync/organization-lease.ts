@@ -4,7 +4,7 @@ import type { Database } from '../db/database.js'
 import { JobLeaseLostError } from '../jobs/job-lease.js'
 import { linkContactOrganization } from '../store/contacts.js'
 import { organizationLeaseName, releaseLease, renewLease, takeLease } from '../store/leases.js'
-import { storedOrganizationId, settleOrganization as storeSettlement } from '../store/organizations.js'
+import { settleOrganizationLease, storedOrganizationId } from '../store/organizations.js'
 import type { JobRun } from './deps.js'
 
 /** How long a contact's job waits for another job's organization before its round fails (retried later). */
@@ -87,7 +87,11 @@ export async function settleOrganization(
   pipedriveOrgId: number | null,
   { lease }: JobRun
 ): Promise<void> {
-  const stored = await storeSettlement(db, { organizationId, token, contactId, pipedriveOrgId }, lease)
+  const stored = await settleOrganizationLease(
+    db,
+    { organizationId, token, contactId, pipedriveOrgId },
+    lease
+  )
   if (!stored) throw new JobLeaseLostError(lease.jobId)
 }
 
