@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'drizzle-orm'
-import { type Database, rows } from './database.js'
+import { releaseLease, renewLease, takeLease } from '../store/leases.js'
+import type { Database } from './database.js'
 
 /** Long enough for a list and a create with their in-line retries; renewed while the work runs. */
 const LEASE_MS = 30_000
@@ -40,7 +40,7 @@ export class NamedLeases {
     await this.#take(name, token)
     const controller = new AbortController()
     const renewal = setInterval(() => {
-      this.#renew(name, token).then(
+      renewLease(this.#db, name, token, this.#leaseMs).then(
         (kept) => {
           if (!kept) controller.abort(new Error(`lease ${name} lost`))
         },
@@ -53,36 +53,17 @@ export class NamedLeases {
     } finally {
       clearInterval(renewal)
       // A release that fails leaves the lease to lapse on its own.
-      await this.#db
-        .execute(sql`delete from leases where name = ${name} and token = ${token}::uuid`)
-        .catch(() => {})
+      await releaseLease(this.#db, name, token).catch(() => {})
     }
   }
 
   async #take(name: string, token: string): Promise<void> {
     const deadline = Date.now() + this.#waitMs
     for (;;) {
-      const taken = await rows(
-        this.#db,
-        sql`insert into leases (name, token, until)
-            values (${name}, ${token}::uuid, now() + ${this.#leaseMs} * interval '1 millisecond')
-            on conflict (name) do update set token = excluded.token, until = excluded.until
-              where leases.until < now()
-            returning name`
-      )
-      if (taken.length > 0) return
+      if (await takeLease(this.#db, name, token, this.#leaseMs)) return
       if (Date.now() > deadline)
         throw new LeaseBusyError(`${name} is held by another process; retrying later`)
       await sleep(POLL_MS)
     }
-  }
-
-  async #renew(name: string, token: string): Promise<boolean> {
-    const renewed = await rows(
-      this.#db,
-      sql`update leases set until = now() + ${this.#leaseMs} * interval '1 millisecond'
-          where name = ${name} and token = ${token}::uuid returning name`
-    )
-    return renewed.length > 0
   }
 }

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
+import type { ActivityState, ContactState } from '../schemas/operator-api.js'
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
@@ -43,15 +44,34 @@ export const organizations = pgTable('organizations', {
   industry: text('industry'),
   country: text('country'),
   pipedriveOrgId: pipedriveId('pipedrive_org_id'),
-  /**
-   * Contacts of one organization sync in parallel: the job that finds or creates the organization
-   * in Pipedrive holds this lease, so two never create it twice (across instances too).
-   */
-  creatingUntil: timestamp('creating_until', { withTimezone: true }),
-  creatingToken: uuid('creating_token'),
   createdAt: createdAt(),
   updatedAt: updatedAt()
 })
+
+/**
+ * `contacts.sync_state` while a person create may have been sent, beyond the status model's
+ * values (it shows them as `pending`, or the job's `retrying`/`dead`). Which one says whether the
+ * create carried an email: only then can a later round look the person up — the contact's email
+ * may have been added since, and a look-up by it would miss a person created without one.
+ */
+export const PERSON_SENDING_STATE = 'sending_person'
+export const PERSON_SENDING_WITHOUT_EMAIL_STATE = 'sending_person_without_email'
+
+/** What `contacts.sync_state` holds: the handler's word; `retrying` and `dead` are the queue's (jobs). */
+export type ContactSyncState =
+  | Exclude<ContactState, 'retrying' | 'dead'>
+  | typeof PERSON_SENDING_STATE
+  | typeof PERSON_SENDING_WITHOUT_EMAIL_STATE
+
+/**
+ * `activities.state` once a create may have been sent (set before the first one), so every later
+ * round looks in Pipedrive before creating — also after a crash that lost the attempt count. The
+ * status model shows it as `pending` (or the job's `retrying`/`dead`).
+ */
+export const ACTIVITY_SENDING_STATE = 'sending'
+
+/** What `activities.state` holds: the handler's word; `retrying` and `dead` are the queue's (jobs). */
+export type ActivityRecordState = Exclude<ActivityState, 'retrying' | 'dead'> | typeof ACTIVITY_SENDING_STATE
 
 export const contacts = pgTable('contacts', {
   id: text('id').primaryKey(),
@@ -72,7 +92,7 @@ export const contacts = pgTable('contacts', {
   personCreateSentAt: timestamp('person_create_sent_at', { withTimezone: true }),
   /** Newest `updatedAt` seen from the CRM: older events are recorded in the inbox and ignored. */
   sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }).notNull(),
-  syncState: text('sync_state').notNull().default('pending'),
+  syncState: text('sync_state').$type<ContactSyncState>().notNull().default('pending'),
   lastError: text('last_error'),
   warning: text('warning'),
   createdAt: createdAt(),
@@ -101,7 +121,7 @@ export const activities = pgTable(
     replicatedToPipedrive: boolean('replicated_to_pipedrive').notNull().default(false),
     pipedriveSyncAttempts: integer('pipedrive_sync_attempts').notNull().default(0),
     lastPipedriveSyncAttempt: timestamp('last_pipedrive_sync_attempt', { withTimezone: true }),
-    state: text('state').notNull().default('pending'),
+    state: text('state').$type<ActivityRecordState>().notNull().default('pending'),
     lastError: text('last_error'),
     warning: text('warning'),
     createdAt: createdAt(),
@@ -205,8 +225,9 @@ export const ratePauses = pgTable('rate_pauses', {
 })
 
 /**
- * Short named leases for work that must happen once across every instance and token (creating
- * the "Warm Lead" label, say): the holder's token and when the lease ends if it is not renewed.
+ * Short named leases for work that must happen once across every instance and token: creating
+ * the "Warm Lead" label, finding or creating an organization (`organization:<id>`). The holder's
+ * token and when the lease ends if it is not renewed.
  */
 export const leases = pgTable('leases', {
   name: text('name').primaryKey(),

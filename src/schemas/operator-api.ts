@@ -9,14 +9,22 @@ const PipedriveIdString = Type.String({ pattern: '^[0-9]+$' })
 
 export const ApiFailure = Type.Object({ success: Type.Literal(false), error: Type.String() })
 
-const ContactState = Type.Union(
-  ['not_warm', 'pending', 'retrying', 'synced', 'dead', 'skipped'].map((state) => Type.Literal(state))
-)
-const ActivityState = Type.Union(
-  ['pending', 'waiting_for_person', 'retrying', 'synced', 'dead', 'skipped'].map((state) =>
-    Type.Literal(state)
-  )
-)
+/** A contact's sync state as operators see it (docs/interface.md). */
+export const CONTACT_STATES = ['not_warm', 'pending', 'retrying', 'synced', 'dead', 'skipped'] as const
+export const ContactState = Type.Union(CONTACT_STATES.map((state) => Type.Literal(state)))
+export type ContactState = Static<typeof ContactState>
+
+/** An activity's sync state as operators see it (docs/interface.md). */
+export const ACTIVITY_STATES = [
+  'pending',
+  'waiting_for_person',
+  'retrying',
+  'synced',
+  'dead',
+  'skipped'
+] as const
+export const ActivityState = Type.Union(ACTIVITY_STATES.map((state) => Type.Literal(state)))
+export type ActivityState = Static<typeof ActivityState>
 
 export const ContactSyncStatus = Type.Object({
   success: Type.Literal(true),

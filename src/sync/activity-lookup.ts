@@ -3,7 +3,7 @@ import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { NewActivityInput } from '../pipedrive/activities.js'
 import { listPersonActivities } from '../pipedrive/api.js'
 import type { Activity } from '../pipedrive/schemas.js'
-import { claimedElsewhere } from './activity-records.js'
+import { claimedElsewhere } from '../store/activities.js'
 
 // Pipedrive may send an empty string or null for "no date/time", and HH:MM:SS for a time.
 const dateOf = (value: string | null | undefined) => value || undefined

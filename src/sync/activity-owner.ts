@@ -1,5 +1,5 @@
 import type { PipedriveAccount } from '../pipedrive/account.js'
-import type { ActivityRow, ContactLink } from './activity-records.js'
+import type { ActivityRow, ContactLink } from '../store/activities.js'
 import type { SyncDeps } from './deps.js'
 import { type OwnerRef, pipedriveUserIdFor } from './owner.js'
 

@@ -1,11 +1,9 @@
 import { addCallback } from '../callbacks/outbox.js'
+import { ACTIVITY_SENDING_STATE } from '../db/schema.js'
 import type { JobLease } from '../jobs/job-lease.js'
 import { PermanentJobError } from '../jobs/worker.js'
 import { chooseActivityType, createActivity, type NewActivityInput } from '../pipedrive/activities.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
-import { findReplica } from './activity-lookup.js'
-import { mapActivityType } from './activity-mapping.js'
-import { activityOwnerId, ownerCandidates } from './activity-owner.js'
 import {
   type ActivityRow,
   loadReplicationSubject,
@@ -14,9 +12,11 @@ import {
   parkUntilPerson,
   type ReplicationSubject,
   recordCreateAttempt,
-  SENDING_STATE,
   storeReplica
-} from './activity-records.js'
+} from '../store/activities.js'
+import { findReplica } from './activity-lookup.js'
+import { mapActivityType } from './activity-mapping.js'
+import { activityOwnerId, ownerCandidates } from './activity-owner.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { InvalidDueAtError, pipedriveDue, pipedriveDuration } from './due-time.js'
 import { accountFor } from './owner.js'
@@ -107,7 +107,7 @@ export async function replicateActivity(
   const input = activityInput(activity, subject.pipedriveOrgId, personId, chosen.type, owner.ownerId)
   const warning = warnings.length > 0 ? warnings.join('; ') : null
 
-  if (activity.state === SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
+  if (activity.state === ACTIVITY_SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
     const found = await findReplica(deps.db, account, activity.id, input, signal)
     if (found !== undefined) return stored(deps, lease, activity.id, found, false, warnings, warning)
   }

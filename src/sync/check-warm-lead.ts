@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'drizzle-orm'
-import { type Database, rows } from '../db/database.js'
+import type { Database } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import { enqueue } from '../jobs/queue.js'
+import { latestContactSyncState, runContactSyncNow } from '../store/contacts.js'
 
 /** How long check-warm-lead waits for the sync before answering `queued` (docs/interface.md). */
 export const CHECK_WAIT_MS = 5_000
@@ -15,9 +15,7 @@ const POLL_INTERVAL_MS = 50
  */
 export async function queueContactSyncNow(db: Database, contactId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.execute(sql`
-      update jobs set run_at = now(), updated_at = now()
-      where type = ${JOB_TYPES.contactSync} and entity_id = ${contactId} and state in ('pending', 'retrying')`)
+    await runContactSyncNow(tx, contactId)
     await enqueue(tx, { type: JOB_TYPES.contactSync, entityId: contactId, serialKey: contactId })
   })
 }
@@ -35,12 +33,8 @@ export async function waitForContactSync(
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const [job] = await rows<{ state: string }>(
-      db,
-      sql`select state from jobs where type = ${JOB_TYPES.contactSync} and entity_id = ${contactId}
-          order by id desc limit 1`
-    )
-    if (!job || (job.state !== 'pending' && job.state !== 'running')) return true
+    const state = await latestContactSyncState(db, contactId)
+    if (state !== 'pending' && state !== 'running') return true
     if (Date.now() >= deadline || giveUp()) return false
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())))
   }

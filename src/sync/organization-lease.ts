@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql } from 'drizzle-orm'
-import { type Database, rows } from '../db/database.js'
-import { JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
+import type { Database } from '../db/database.js'
+import { JobLeaseLostError } from '../jobs/job-lease.js'
+import { linkContactOrganization } from '../store/contacts.js'
+import { organizationLeaseName, releaseLease, renewLease, takeLease } from '../store/leases.js'
+import { settleOrganizationLease, storedOrganizationId } from '../store/organizations.js'
 import type { JobRun } from './deps.js'
 
 /** How long a contact's job waits for another job's organization before its round fails (retried later). */
@@ -23,11 +25,11 @@ export interface OrganizationLease {
 
 /**
  * Jobs are serialised per contact, not per organization: two contacts of one organization can
- * sync at once. Before it searches and creates, a job takes the organization's lease; another job
- * waits for the id that one stores (or for the lease to end: released, or lapsed after a crash).
- * The lease is as long as the job's own and is renewed with it (`renewOrganizationWithJob`), so it
- * cannot lapse while a slow search and create with their retries go on; after a crash it ends
- * when the job's lease would.
+ * sync at once. Before it searches and creates, a job takes the organization's named lease
+ * (`organization:<id>` in the leases table); another job waits for the id that one stores (or for
+ * the lease to end: released, or lapsed after a crash). The lease is as long as the job's own and
+ * is renewed with it (`renewOrganizationWithJob`), so it cannot lapse while a slow search and
+ * create with their retries go on; after a crash it ends when the job's lease would.
  */
 export async function claimOrganization(
   db: Database,
@@ -35,23 +37,20 @@ export async function claimOrganization(
   { signal, lease }: JobRun
 ): Promise<OrganizationClaim> {
   const token = randomUUID()
+  const name = organizationLeaseName(organizationId)
   const deadline = Date.now() + WAIT_MS
   for (;;) {
-    const [row] = await rows<{ pipedrive_org_id: number | null; claimed: boolean }>(
-      db,
-      sql`with claim as (
-            update organizations set creating_until = now() + ${lease.leaseMs} * interval '1 millisecond',
-              creating_token = ${token}::uuid
-            where id = ${organizationId} and pipedrive_org_id is null
-              and (creating_until is null or creating_until < now())
-            returning id
-          )
-          select pipedrive_org_id, exists (select 1 from claim) as claimed
-          from organizations where id = ${organizationId}`
-    )
-    if (row?.pipedrive_org_id != null) return { kind: 'known', pipedriveOrgId: row.pipedrive_org_id }
-    if (row?.claimed) return { kind: 'claimed', token }
-    if (!row) throw new Error(`organization ${organizationId} is not stored`)
+    const stored = await storedOrganizationId(db, organizationId)
+    if (!stored) throw new Error(`organization ${organizationId} is not stored`)
+    if (stored.pipedriveOrgId !== null) return { kind: 'known', pipedriveOrgId: stored.pipedriveOrgId }
+    if (await takeLease(db, name, token, lease.leaseMs)) {
+      // The lease may have been free because its holder had just stored the id and ended it (in one
+      // transaction, committed before the take): read again, the id is visible now if so.
+      const after = await storedOrganizationId(db, organizationId)
+      if (after?.pipedriveOrgId == null) return { kind: 'claimed', token }
+      await releaseLease(db, name, token)
+      return { kind: 'known', pipedriveOrgId: after.pipedriveOrgId }
+    }
     if (Date.now() > deadline) {
       throw new OrganizationBusyError(
         `organization ${organizationId} is being created by another job; retrying later`
@@ -71,15 +70,13 @@ export function renewOrganizationWithJob(
   { lease }: JobRun
 ): () => void {
   return lease.renewWithJob(() =>
-    db.execute(sql`
-      update organizations set creating_until = now() + ${lease.leaseMs} * interval '1 millisecond'
-      where id = ${organizationId} and creating_token = ${token}::uuid and ${leaseHeld(lease)}`)
+    renewLease(db, organizationLeaseName(organizationId), token, lease.leaseMs, lease)
   )
 }
 
 /**
  * Stores the organization's Pipedrive id and ends the lease (it is ended as well when the id stays
- * unknown); the contact whose job resolved it gets the id too, in the same statement. The
+ * unknown); the contact whose job resolved it gets the id too, in the same transaction. The
  * organization's row is guarded by the organization's lease (an id stored there is a fact about
  * Pipedrive and never overwrites one), the contact's by the job's: a job that lost its lease
  * stores nothing on its contact and throws JobLeaseLostError.
@@ -90,20 +87,12 @@ export async function settleOrganization(
   pipedriveOrgId: number | null,
   { lease }: JobRun
 ): Promise<void> {
-  const updated = await rows(
+  const stored = await settleOrganizationLease(
     db,
-    sql`
-    with settled as (
-      update organizations set
-        pipedrive_org_id = coalesce(pipedrive_org_id, ${pipedriveOrgId}::bigint),
-        creating_until = null, creating_token = null, updated_at = now()
-      where id = ${organizationId} and creating_token = ${token}::uuid
-    )
-    update contacts set pipedrive_org_id = coalesce(${pipedriveOrgId}::bigint, pipedrive_org_id)
-    where id = ${contactId} and ${leaseHeld(lease)}
-    returning id`
+    { organizationId, token, contactId, pipedriveOrgId },
+    lease
   )
-  if (updated.length === 0) throw new JobLeaseLostError(lease.jobId)
+  if (!stored) throw new JobLeaseLostError(lease.jobId)
 }
 
 /** The contact gets an organization id another job stored (guarded by the job's lease). */
@@ -113,10 +102,7 @@ export async function storeKnownOrganization(
   pipedriveOrgId: number,
   { lease }: JobRun
 ): Promise<void> {
-  const updated = await rows(
-    db,
-    sql`update contacts set pipedrive_org_id = ${pipedriveOrgId}
-        where id = ${contactId} and ${leaseHeld(lease)} returning id`
-  )
-  if (updated.length === 0) throw new JobLeaseLostError(lease.jobId)
+  if (!(await linkContactOrganization(db, lease, contactId, pipedriveOrgId))) {
+    throw new JobLeaseLostError(lease.jobId)
+  }
 }

@@ -1,14 +1,7 @@
-import { sql } from 'drizzle-orm'
 import { decryptToken, type EncryptedToken, encryptToken } from '../crypto/token-cipher.js'
 import type { Executor } from '../db/database.js'
+import { replaceUserToken, type StoredToken, storeUserToken } from '../store/users.js'
 import type { SyncDeps } from './deps.js'
-
-/** An owner's own Pipedrive token as the users row keeps it. */
-export interface StoredToken {
-  api_token_ciphertext: string | null
-  api_token_iv: string | null
-  api_token_tag: string | null
-}
 
 /**
  * Stored tokens this process has already said it cannot use. Said once per stored token (its IV
@@ -31,11 +24,7 @@ function reportOnce(deps: Pick<SyncDeps, 'log'>, owner: string, iv: string, why:
 export async function storeOwnerToken(db: Executor, keys: readonly Buffer[], owner: string, token: string) {
   const [key] = keys
   if (!key) throw new Error('no token encryption key configured')
-  const encrypted = encryptToken(key, owner, token)
-  await db.execute(sql`
-    update users set api_token_ciphertext = ${encrypted.ciphertext}, api_token_iv = ${encrypted.iv},
-      api_token_tag = ${encrypted.tag}, updated_at = now()
-    where email = ${owner.toLowerCase()}`)
+  await storeUserToken(db, owner, encryptToken(key, owner, token))
 }
 
 /**
@@ -54,11 +43,7 @@ async function reencrypt(
   if (!key) return
   const encrypted = encryptToken(key, owner, token)
   try {
-    await deps.db.execute(sql`
-      update users set api_token_ciphertext = ${encrypted.ciphertext}, api_token_iv = ${encrypted.iv},
-        api_token_tag = ${encrypted.tag}, updated_at = now()
-      where email = ${owner.toLowerCase()} and api_token_iv = ${stored.iv}
-        and api_token_ciphertext = ${stored.ciphertext}`)
+    await replaceUserToken(deps.db, owner, stored, encrypted)
     deps.log.info({ owner }, 'stored Pipedrive token encrypted again with the current key')
   } catch (error) {
     deps.log.warn({ owner, err: error }, 'stored Pipedrive token not encrypted again; will try next time')
@@ -74,8 +59,8 @@ export async function ownerToken(
   owner: string,
   row: StoredToken | undefined
 ): Promise<string | undefined> {
-  if (!row?.api_token_ciphertext || !row.api_token_iv || !row.api_token_tag) return undefined
-  const stored = { ciphertext: row.api_token_ciphertext, iv: row.api_token_iv, tag: row.api_token_tag }
+  if (!row?.apiTokenCiphertext || !row.apiTokenIv || !row.apiTokenTag) return undefined
+  const stored = { ciphertext: row.apiTokenCiphertext, iv: row.apiTokenIv, tag: row.apiTokenTag }
   const keys = deps.config.tokenEncryptionKeys
   if (keys.length === 0) {
     reportOnce(deps, owner, stored.iv, 'TOKEN_ENCRYPTION_KEYS is not set')

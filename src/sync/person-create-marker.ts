@@ -1,16 +1,13 @@
-import { type SQL, sql } from 'drizzle-orm'
-import { type Executor, rows } from '../db/database.js'
-import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
+import type { Config } from '../config.js'
+import type { Executor } from '../db/database.js'
+import { PERSON_SENDING_STATE, PERSON_SENDING_WITHOUT_EMAIL_STATE } from '../db/schema.js'
+import { type JobLease, JobLeaseLostError } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
-
-/**
- * `contacts.sync_state` while a person create may have been sent, beyond the status model's
- * values (it shows them as `pending`, or the job's `retrying`/`dead`). Which one says whether the
- * create carried an email: only then can a later round look the person up — the contact's email
- * may have been added since, and a look-up by it would miss a person created without one.
- */
-export const PERSON_SENDING_STATE = 'sending_person'
-export const PERSON_SENDING_WITHOUT_EMAIL_STATE = 'sending_person_without_email'
+import {
+  forgetPersonCreateSent,
+  markPersonCreateSent as markSent,
+  personLinkedAndLeaseHeld
+} from '../store/contacts.js'
 
 /** The marker as a round reads it at its start. */
 export interface PersonCreateMarker {
@@ -22,35 +19,24 @@ export interface PersonCreateMarker {
 }
 
 /**
- * The marker's columns for a select on `contacts c` (read with `markerOf`). `searchGraceMs`: how
- * long after a create a person may still be missing from Pipedrive's search (its index lags a new
- * record). Within it, a round that does not find the person fails (retried later) instead of
+ * How long after a create a person may still be missing from Pipedrive's search (its index lags a
+ * new record). Within it, a round that does not find the person fails (retried later) instead of
  * creating it again. The service uses SYNC_BACKOFF_BASE_MS, the pause it leaves Pipedrive between
  * rounds anyway (30 s by default): the first retry (0.8–1× that later) usually still falls within
  * it, so the person is looked for at least twice, the last time after the grace, before a second
  * create.
  */
-export function markerColumns(searchGraceMs: number): SQL {
-  return sql`to_char(c.person_create_sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-      as person_create_sent_at,
-    c.sync_state <> ${PERSON_SENDING_WITHOUT_EMAIL_STATE} as person_create_with_email,
-    coalesce(c.person_create_sent_at > now() - ${searchGraceMs} * interval '1 millisecond', false)
-      as person_create_recent`
-}
+export const personSearchGraceMs = (config: Pick<Config, 'SYNC_BACKOFF_BASE_MS'>) =>
+  config.SYNC_BACKOFF_BASE_MS
 
-export interface MarkerColumns {
-  person_create_sent_at: string | null
-  person_create_with_email: boolean
-  person_create_recent: boolean
-}
-
-export function markerOf(row: MarkerColumns): PersonCreateMarker | null {
-  if (row.person_create_sent_at === null) return null
-  return {
-    sentAt: row.person_create_sent_at,
-    withEmail: row.person_create_with_email,
-    recent: row.person_create_recent
-  }
+/** The marker from the contact's columns as `loadContactForSync` reads them (null: no create pending). */
+export function markerOf(columns: {
+  sentAt: string | null
+  withEmail: boolean
+  recent: boolean
+}): PersonCreateMarker | null {
+  if (columns.sentAt === null) return null
+  return { sentAt: columns.sentAt, withEmail: columns.withEmail, recent: columns.recent }
 }
 
 /**
@@ -64,28 +50,11 @@ export async function markPersonCreateSent(
   contactId: string,
   withEmail: boolean
 ): Promise<'marked' | 'linked'> {
-  const [row] = await rows<{ id: string }>(
-    db,
-    sql`update contacts set person_create_sent_at = now(), updated_at = now(),
-          sync_state = ${withEmail ? PERSON_SENDING_STATE : PERSON_SENDING_WITHOUT_EMAIL_STATE}
-        where id = ${contactId} and ${leaseHeld(lease)} and pipedrive_person_id is null
-        returning id`
-  )
-  if (row) return 'marked'
-  const [contact] = await rows<{ linked: boolean; held: boolean }>(
-    db,
-    sql`select pipedrive_person_id is not null as linked, ${leaseHeld(lease)} as held
-        from contacts where id = ${contactId}`
-  )
+  const state = withEmail ? PERSON_SENDING_STATE : PERSON_SENDING_WITHOUT_EMAIL_STATE
+  if (await markSent(db, lease, contactId, state)) return 'marked'
+  const contact = await personLinkedAndLeaseHeld(db, lease, contactId)
   if (!contact?.held) throw new JobLeaseLostError(lease.jobId)
   return 'linked'
-}
-
-/** The create certainly made nothing (refused before it was processed): the marker goes. */
-export async function clearPersonCreateSent(db: Executor, lease: JobLease, contactId: string): Promise<void> {
-  await db.execute(sql`
-    update contacts set person_create_sent_at = null, sync_state = 'pending', updated_at = now()
-    where id = ${contactId} and ${leaseHeld(lease)} and pipedrive_person_id is null`)
 }
 
 /**
@@ -99,7 +68,5 @@ export async function acceptUnknownPersonCreate(
   job: { type: string; entityId: string }
 ): Promise<void> {
   if (job.type !== JOB_TYPES.contactSync) return
-  await tx.execute(sql`
-    update contacts set person_create_sent_at = null, sync_state = 'pending', updated_at = now()
-    where id = ${job.entityId} and pipedrive_person_id is null and person_create_sent_at is not null`)
+  await forgetPersonCreateSent(tx, job.entityId)
 }

@@ -3,15 +3,12 @@ import type { PipedriveAccount } from '../pipedrive/account.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
 import { PipedriveAmbiguousCreateError, PipedriveError, PipedriveNetworkError } from '../pipedrive/errors.js'
 import { createPerson, type NewPersonInput } from '../pipedrive/persons.js'
+import { clearPersonCreateSent } from '../store/contacts.js'
 import type { JobRun, SyncDeps } from './deps.js'
-import {
-  clearPersonCreateSent,
-  markPersonCreateSent,
-  type PersonCreateMarker
-} from './person-create-marker.js'
+import { markPersonCreateSent, type PersonCreateMarker } from './person-create-marker.js'
 
 /**
- * A create was sent within the search grace (see `markerColumns`) and the person's email does not find it:
+ * A create was sent within the search grace (see `personSearchGraceMs`) and the person's email does not find it:
  * it may exist without being searchable yet. Retryable: a later round looks again.
  */
 export class PersonOutcomeUnknownError extends Error {

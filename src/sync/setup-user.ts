@@ -2,8 +2,9 @@ import { databaseErrorSummary, involvesDatabase } from '../db/database-errors.js
 import { getCurrentUser } from '../pipedrive/api.js'
 import { PipedriveError } from '../pipedrive/errors.js'
 import { findUserByEmail } from '../pipedrive/users.js'
+import { storePipedriveUserId } from '../store/users.js'
 import type { SyncDeps } from './deps.js'
-import { accountFor, storePipedriveUserId } from './owner.js'
+import { accountFor } from './owner.js'
 import { storeOwnerToken } from './owner-token.js'
 
 export type SetupUserOutcome =

@@ -1,19 +1,14 @@
-import { sql } from 'drizzle-orm'
 import { addCallback } from '../callbacks/outbox.js'
-import { rows } from '../db/database.js'
-import { type JobLease, JobLeaseLostError, leaseHeld } from '../jobs/job-lease.js'
+import type { ContactSyncState } from '../db/schema.js'
+import { type JobLease, JobLeaseLostError } from '../jobs/job-lease.js'
 import { personLabelId } from '../pipedrive/person-label.js'
 import { addLabelToPerson, findPersonByEmail } from '../pipedrive/persons.js'
+import { linkContactPerson, loadContactForSync, setContactSyncState } from '../store/contacts.js'
 import { releaseWaitingActivities } from '../store/jobs.js'
 import type { JobRun, SyncDeps } from './deps.js'
-import { accountFor, pipedriveUserIdFor, type UserRow } from './owner.js'
+import { accountFor, pipedriveUserIdFor } from './owner.js'
 import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
-import {
-  type MarkerColumns,
-  markerColumns,
-  markerOf,
-  type PersonCreateMarker
-} from './person-create-marker.js'
+import { markerOf, personSearchGraceMs } from './person-create-marker.js'
 import { resolveOrganization } from './warm-lead-organization.js'
 
 export type WarmLeadOutcome =
@@ -22,60 +17,19 @@ export type WarmLeadOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'synced'; personId: number; orgId: number | null; warnings: string[] }
 
-interface ContactRow {
-  id: string
-  name: string
-  email: string | null
-  phone: string | null
-  warmness_score: number
-  owner_id: string
-  owner_email: string
-  owner_name: string | null
-  organization_id: string | null
-  pipedrive_person_id: number | null
-  pipedrive_org_id: number | null
-  org_name: string | null
-  org_industry: string | null
-  org_country: string | null
-  org_pipedrive_id: number | null
-  /** The owner's users row, null when there is none (read here: one query fewer per sync). */
-  owner_user: UserRow | null
-  /** A person create sent by an earlier round whose outcome was never stored. */
-  marker: PersonCreateMarker | null
-}
-
-async function loadContact(deps: SyncDeps, contactId: string): Promise<ContactRow | undefined> {
-  const [row] = await rows<
-    Omit<ContactRow, 'owner_user' | 'marker'> & UserRow & MarkerColumns & { has_user: boolean }
-  >(
-    deps.db,
-    sql`select c.id, c.name, c.email, c.phone, c.warmness_score, c.owner_id, c.owner_email, c.owner_name,
-               c.organization_id, c.pipedrive_person_id, c.pipedrive_org_id,
-               ${markerColumns(deps.config.SYNC_BACKOFF_BASE_MS)},
-               o.name as org_name, o.industry as org_industry, o.country as org_country,
-               o.pipedrive_org_id as org_pipedrive_id,
-               u.email is not null as has_user, u.pipedrive_user_id, u.api_token_ciphertext,
-               u.api_token_iv, u.api_token_tag
-        from contacts c left join organizations o on o.id = c.organization_id
-          left join users u on u.email = c.owner_email
-        where c.id = ${contactId}`
-  )
+/**
+ * The contact, its organization (null: none stored), its owner's users row (null: none; read
+ * here, one query fewer per sync) and a person create sent by an earlier round whose outcome was
+ * never stored (null: none).
+ */
+async function loadContact(deps: SyncDeps, contactId: string) {
+  const row = await loadContactForSync(deps.db, contactId, personSearchGraceMs(deps.config))
   if (!row) return undefined
-  const {
-    has_user,
-    pipedrive_user_id,
-    api_token_ciphertext,
-    api_token_iv,
-    api_token_tag,
-    person_create_sent_at,
-    person_create_with_email,
-    person_create_recent,
-    ...contact
-  } = row
   return {
-    ...contact,
-    owner_user: has_user ? { pipedrive_user_id, api_token_ciphertext, api_token_iv, api_token_tag } : null,
-    marker: markerOf({ person_create_sent_at, person_create_with_email, person_create_recent })
+    ...row.contact,
+    organization: row.organization,
+    ownerUser: row.ownerUser,
+    marker: markerOf(row.personCreate)
   }
 }
 
@@ -83,15 +37,12 @@ async function setState(
   deps: SyncDeps,
   lease: JobLease,
   contactId: string,
-  state: string,
+  state: ContactSyncState,
   note: string | null
 ): Promise<void> {
-  const updated = await rows(
-    deps.db,
-    sql`update contacts set sync_state = ${state}, warning = ${note}, updated_at = now()
-        where id = ${contactId} and ${leaseHeld(lease)} returning id`
-  )
-  if (updated.length === 0) throw new JobLeaseLostError(lease.jobId)
+  if (!(await setContactSyncState(deps.db, lease, contactId, state, note))) {
+    throw new JobLeaseLostError(lease.jobId)
+  }
 }
 
 /**
@@ -109,17 +60,8 @@ async function storeLink(
   announce: boolean
 ): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const linked = await rows(
-      tx,
-      sql`update contacts set pipedrive_person_id = ${personId},
-            pipedrive_org_id = coalesce(${orgId}::bigint, pipedrive_org_id),
-            sync_state = 'synced', last_error = null, person_create_sent_at = null, updated_at = now(),
-            -- A link made before keeps the warning of the round that made it.
-            warning = case when ${announce} then ${warning} else warning end
-          where id = ${contactId} and ${leaseHeld(lease)}
-          returning id`
-    )
-    if (linked.length === 0) throw new JobLeaseLostError(lease.jobId)
+    const linked = await linkContactPerson(tx, lease, contactId, { personId, orgId, warning, announce })
+    if (!linked) throw new JobLeaseLostError(lease.jobId)
     if (announce) {
       await addCallback(tx, deps.config, {
         type: 'pipedrive.person.synced',
@@ -139,7 +81,7 @@ async function storeLink(
  * is marked on the contact before it is sent (`person_create_sent_at`), so a crash, an abort, a
  * lost answer or a failed link after it is seen by the next round, which then does not create
  * blindly. With the email the create carried, it looks the person up; a miss within the search
- * grace (see `markerColumns`) fails the round, retried later, as search lags a new record. A
+ * grace (see `personSearchGraceMs`) fails the round, retried later, as search lags a new record. A
  * create sent without an email cannot be looked up: the job stops for an operator (dead, its
  * lastError saying what to check and how to answer).
  */
@@ -147,21 +89,21 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
   const { lease } = run
   const contact = await loadContact(deps, contactId)
   if (!contact) return { kind: 'missing' }
-  if (contact.pipedrive_person_id !== null) {
+  if (contact.pipedrivePersonId !== null) {
     // Known person (given by the CRM or linked before): nothing is written to Pipedrive.
     await storeLink(
       deps,
       lease,
       contact.id,
-      contact.pipedrive_person_id,
-      contact.org_pipedrive_id,
+      contact.pipedrivePersonId,
+      contact.organization?.pipedriveOrgId ?? null,
       null,
       false
     )
     return {
       kind: 'synced',
-      personId: contact.pipedrive_person_id,
-      orgId: contact.pipedrive_org_id,
+      personId: contact.pipedrivePersonId,
+      orgId: contact.pipedriveOrgId,
       warnings: []
     }
   }
@@ -169,13 +111,13 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
   if (contact.marker && (!contact.marker.withEmail || contact.email === null)) {
     throw operatorDecisionNeeded(contact.id, lease.jobId)
   }
-  if (contact.warmness_score < deps.config.WARM_LEAD_THRESHOLD) {
+  if (contact.warmnessScore < deps.config.WARM_LEAD_THRESHOLD) {
     await setState(deps, lease, contact.id, 'not_warm', null)
     return { kind: 'not_warm' }
   }
-  const choice = await accountFor(deps, contact.owner_email, contact.owner_user)
+  const choice = await accountFor(deps, contact.ownerEmail, contact.ownerUser)
   if (!choice) {
-    const reason = `no Pipedrive token for owner ${contact.owner_email}: set PIPEDRIVE_API_TOKEN or the owner's token with setup-user`
+    const reason = `no Pipedrive token for owner ${contact.ownerEmail}: set PIPEDRIVE_API_TOKEN or the owner's token with setup-user`
     await setState(deps, lease, contact.id, 'skipped', reason)
     return { kind: 'skipped', reason }
   }
@@ -187,11 +129,11 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
     account,
     {
       contactId: contact.id,
-      organizationId: contact.organization_id,
-      name: contact.org_name,
-      industry: contact.org_industry,
-      country: contact.org_country,
-      pipedriveOrgId: contact.org_pipedrive_id
+      organizationId: contact.organizationId,
+      name: contact.organization?.name ?? null,
+      industry: contact.organization?.industry ?? null,
+      country: contact.organization?.country ?? null,
+      pipedriveOrgId: contact.organization?.pipedriveOrgId ?? null
     },
     warnings,
     run
@@ -206,9 +148,9 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
       deps,
       account,
       {
-        email: contact.owner_email,
-        id: contact.owner_id,
-        name: contact.owner_name,
+        email: contact.ownerEmail,
+        id: contact.ownerId,
+        name: contact.ownerName,
         pipedriveUserId: ownerUserId
       },
       run.signal

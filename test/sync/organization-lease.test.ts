@@ -30,8 +30,9 @@ const leaseOf = async (organizationId: string) =>
   (
     await rows<{ token: string | null; held: boolean; pipedrive_org_id: number | null }>(
       app.db,
-      sql`select creating_token::text as token, coalesce(creating_until > now(), false) as held, pipedrive_org_id
-          from organizations where id = ${organizationId}`
+      sql`select l.token::text as token, coalesce(l.until > now(), false) as held, o.pipedrive_org_id
+          from organizations o left join leases l on l.name = 'organization:' || o.id
+          where o.id = ${organizationId}`
     )
   )[0]
 

@@ -1,16 +1,10 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
-import { activities, contacts, organizations } from '../db/schema.js'
+import { ACTIVITY_SENDING_STATE, activities, contacts, jobs, organizations } from '../db/schema.js'
 import { type JobLease, leaseHeld, requireLease } from '../jobs/job-lease.js'
+import { JOB_TYPES } from '../jobs/job-types.js'
 
-/**
- * The activity row as replication reads and writes it. `state` beyond the status model's values:
- * `sending` marks that a create may have been sent (set before the first one), so every later
- * round looks in Pipedrive before creating — also after a crash that lost the attempt count.
- * The status read model shows it as `pending` (or the job's `retrying`/`dead`).
- */
-export const SENDING_STATE = 'sending'
-
+/** The activity row as replication reads and writes it. */
 export type ActivityRow = typeof activities.$inferSelect
 
 const contactLink = {
@@ -100,7 +94,7 @@ export async function markSkipped(
 export async function markSending(db: Executor, lease: JobLease, activityId: string): Promise<boolean> {
   const updated = await db
     .update(activities)
-    .set({ state: SENDING_STATE, updatedAt: sql`now()` })
+    .set({ state: ACTIVITY_SENDING_STATE, updatedAt: sql`now()` })
     .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
     .returning({ id: activities.id })
   if (updated.length > 0) return true
@@ -160,4 +154,32 @@ export async function claimedElsewhere(
     .from(activities)
     .where(and(inArray(activities.pipedriveActivityId, pipedriveActivityIds), ne(activities.id, activityId)))
   return new Set(claimed.flatMap((row) => (row.id === null ? [] : [row.id])))
+}
+
+/** What the status read model needs: the activity's row and its latest replication job (null: none). */
+export async function activityWithLatestJob(db: Executor, activityId: string) {
+  const job = db
+    .select({ state: jobs.state, lastError: jobs.lastError })
+    .from(jobs)
+    .where(and(eq(jobs.type, JOB_TYPES.activityReplicate), eq(jobs.entityId, activities.id)))
+    .orderBy(desc(jobs.id))
+    .limit(1)
+    .as('job')
+  const [row] = await db
+    .select({
+      activity: {
+        pipedriveActivityId: activities.pipedriveActivityId,
+        replicatedToPipedrive: activities.replicatedToPipedrive,
+        pipedriveSyncAttempts: activities.pipedriveSyncAttempts,
+        lastPipedriveSyncAttempt: activities.lastPipedriveSyncAttempt,
+        state: activities.state,
+        lastError: activities.lastError,
+        warning: activities.warning
+      },
+      job: { state: job.state, lastError: job.lastError }
+    })
+    .from(activities)
+    .leftJoinLateral(job, sql`true`)
+    .where(eq(activities.id, activityId))
+  return row
 }
