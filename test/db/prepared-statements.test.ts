@@ -31,6 +31,6 @@ t.test(
     t.equal(count('insert into webhook_inbox'), 1, 'the intake statement (named), once')
     t.equal(count('for update of j skip locked'), 1, 'the claim, once')
     t.equal(count('delete from jobs where type'), 1, "the failure's first statement (in a transaction), once")
-    t.equal(count('failed_at = now(), last_error'), 1, "the failure's update (in a transaction), once")
+    t.equal(count('"failed_at" = now()'), 1, "the failure's update (in a transaction), once")
   }
 )
