@@ -149,14 +149,14 @@ t.test('PATCH organization: unknown references and fields are 400s', async (t) =
 })
 
 t.test('PATCH activity: only the fields sent change; participants replace, and so the person', async (t) => {
-  const ada_ = await create('/api/v2/persons', { name: 'Ada' })
+  const ann = await create('/api/v2/persons', { name: 'Ada' })
   const bob = await create('/api/v2/persons', { name: 'Bob' })
   const activity = await create('/api/v2/activities', {
     subject: 'Intro',
     type: 'call',
     due_date: '2026-12-01',
     note: 'first',
-    participants: [{ person_id: ada_.id, primary: true }]
+    participants: [{ person_id: ann.id, primary: true }]
   })
   const done = await call('PATCH', `/api/v2/activities/${activity.id}`, { done: true })
   t.equal(done.status, 200)
@@ -167,7 +167,7 @@ t.test('PATCH activity: only the fields sent change; participants replace, and s
   t.match(data(moved), { person_id: bob.id, participants: [{ person_id: bob.id, primary: true }] })
   t.same(data(moved).participants, [{ person_id: bob.id, primary: true }])
   const list = (id: number) => call('GET', `/api/v2/activities?person_id=${id}`)
-  t.same((await list(ada_.id)).json.data, [])
+  t.same((await list(ann.id)).json.data, [])
   t.match((await list(bob.id)).json.data, [{ id: activity.id }])
   const cases: Array<[unknown, RegExp]> = [
     [{ type: 'nope' }, /type: activity type "nope" not found/],
@@ -175,7 +175,7 @@ t.test('PATCH activity: only the fields sent change; participants replace, and s
     [{ participants: [{ person_id: 999, primary: true }] }, /participants: person 999 not found/],
     [{ participants: [] }, /Validation failed/],
     [{ org_id: 77 }, /org_id: organization 77 not found/],
-    [{ person_id: ada_.id }, /Validation failed/],
+    [{ person_id: ann.id }, /Validation failed/],
     [{ due_time: '25:00' }, /due_time/]
   ]
   for (const [body, message] of cases) {
