@@ -6,6 +6,7 @@ import type {
   AddDealFieldOptionsRequestInner,
   AddOrganizationRequest,
   AddPersonRequest,
+  UpdateOrganizationRequest,
   UpdatePersonRequest
 } from 'pipedrive/v2'
 import type { AttemptHook, CallOptions, Endpoint, HttpMethod, PipedriveClient, Query } from './client.js'
@@ -15,7 +16,10 @@ import {
   ActivitySchema,
   type ActivityType,
   ActivityTypeSchema,
+  type ActivityUpdate,
   CursorSchema,
+  type Deleted,
+  DeletedSchema,
   type Field,
   type FieldOption,
   FieldOptionSchema,
@@ -33,6 +37,7 @@ import {
   OrganizationSchema,
   type OrganizationSearch,
   OrganizationSearchSchema,
+  type OrganizationUpdate,
   type Person,
   PersonSchema,
   type PersonSearch,
@@ -48,7 +53,8 @@ import {
  * take the names of the operations (`createPerson`); a write endpoint is named for its method
  * (`postPerson`, `patchPerson`), so the two levels never share a name. Every
  * request body is typed `Official<ours, Pipedrive's model>`: the typecheck fails when a body
- * drifts from Pipedrive's own spec.
+ * drifts from Pipedrive's own spec. A failed write, a 404 or 410 on a deleted record included, is
+ * thrown as the client's `PipedriveError` with its status: what a 404 means is the caller's call.
  */
 
 export interface ApiOptions {
@@ -185,6 +191,16 @@ export async function postOrganization(
   return (await run(client, target, options, { body })).data
 }
 
+export async function patchOrganization(
+  client: PipedriveClient,
+  id: number,
+  body: Official<OrganizationUpdate, UpdateOrganizationRequest>,
+  options: ApiOptions = {}
+): Promise<Organization> {
+  const target = endpoint('organizations.update', 'PATCH', `/api/v2/organizations/${id}`, OrganizationSchema)
+  return (await run(client, target, options, { body })).data
+}
+
 export function listOrganizationFields(
   client: PipedriveClient,
   options: ApiOptions = {}
@@ -233,6 +249,15 @@ export async function patchPerson(
   return (await run(client, target, options, { body })).data
 }
 
+export async function deletePerson(
+  client: PipedriveClient,
+  id: number,
+  options: ApiOptions = {}
+): Promise<Deleted> {
+  const target = endpoint('persons.delete', 'DELETE', `/api/v2/persons/${id}`, DeletedSchema)
+  return (await run(client, target, options)).data
+}
+
 // ---- activities ----------------------------------------------------------------------------
 
 export async function listActivityTypes(
@@ -264,4 +289,24 @@ export function listPersonActivities(
 ): Promise<Activity[]> {
   const query = { person_id: personId, limit: PAGE_SIZE }
   return all(client, 'activities.list', '/api/v2/activities', ActivitySchema, query, options)
+}
+
+/** The package has no update model for activities: its `updateActivity` takes the create's. */
+export async function patchActivity(
+  client: PipedriveClient,
+  id: number,
+  body: Official<ActivityUpdate, AddActivityRequest>,
+  options: ApiOptions = {}
+): Promise<Activity> {
+  const target = endpoint('activities.update', 'PATCH', `/api/v2/activities/${id}`, ActivitySchema)
+  return (await run(client, target, options, { body })).data
+}
+
+export async function deleteActivity(
+  client: PipedriveClient,
+  id: number,
+  options: ApiOptions = {}
+): Promise<Deleted> {
+  const target = endpoint('activities.delete', 'DELETE', `/api/v2/activities/${id}`, DeletedSchema)
+  return (await run(client, target, options)).data
 }

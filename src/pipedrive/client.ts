@@ -18,7 +18,7 @@ import { tokenKey } from './token-key.js'
 /** Pipedrive's observed retry-after; used when a 429 or a CDN 403 carries none. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 10_000
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH'
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 export type Query = Record<string, string | number | boolean | undefined>
 
 /** One call actually made (or attempted): for attempt counters, metrics and logs. */

@@ -154,6 +154,10 @@ export const ActivitySchema = Type.Object({
 })
 export type Activity = Static<typeof ActivitySchema>
 
+/** What a v2 DELETE answers: the id of the record deleted. */
+export const DeletedSchema = Type.Object({ id: Id })
+export type Deleted = Static<typeof DeletedSchema>
+
 // ---- request bodies (strict, as API v2 is) -------------------------------------------------
 
 const Name = Type.String({ minLength: 1, maxLength: 255 })
@@ -175,6 +179,10 @@ export const NewOrganizationSchema = Type.Object(
   { additionalProperties: false }
 )
 export type NewOrganization = Static<typeof NewOrganizationSchema>
+
+/** PATCH: the create's fields, each optional; only the fields sent change (docs/pipedrive.md). */
+export const OrganizationUpdateSchema = Type.Partial(NewOrganizationSchema, { additionalProperties: false })
+export type OrganizationUpdate = Static<typeof OrganizationUpdateSchema>
 
 export const NewPersonSchema = Type.Object(
   {
@@ -211,6 +219,9 @@ export const NewActivitySchema = Type.Object(
   { additionalProperties: false }
 )
 export type NewActivity = Static<typeof NewActivitySchema>
+
+export const ActivityUpdateSchema = Type.Partial(NewActivitySchema, { additionalProperties: false })
+export type ActivityUpdate = Static<typeof ActivityUpdateSchema>
 
 const NewFieldOptionSchema = Type.Object({ label: Name }, { additionalProperties: false })
 export const NewFieldOptionsSchema = Type.Array(NewFieldOptionSchema, { minItems: 1 })

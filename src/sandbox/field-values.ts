@@ -5,14 +5,35 @@ import { isCustomField, type SandboxField } from './store.js'
  * `custom_fields` takes custom fields of the account only, each with a value of its kind, as
  * Pipedrive checks: a standard field's code (`industry`) or an unknown one there is a 400.
  */
-export function checkCustomFields(fields: SandboxField[], values: Record<string, unknown> | undefined): void {
+export function checkCustomFields(
+  fields: SandboxField[],
+  values: Record<string, unknown> | undefined,
+  { update = false } = {}
+): void {
   for (const [code, value] of Object.entries(values ?? {})) {
     const field = fields.find((candidate) => candidate.field_code === code)
     if (!field || !isCustomField(field))
       throw new SandboxHttpError(400, `custom_fields.${code}: not a custom field of this account`)
-    if (!validValue(field, value))
+    // In an update, null clears the field.
+    if (!(update && value === null) && !validValue(field, value))
       throw new SandboxHttpError(400, `custom_fields.${code}: invalid value for a ${field.field_type} field`)
   }
+}
+
+/**
+ * A PATCH's `custom_fields` merge per key: a key sent replaces its value, null clears it, keys not
+ * sent are kept (docs/pipedrive.md).
+ */
+export function mergeCustomFields(
+  stored: Record<string, unknown>,
+  sent: Record<string, unknown> | undefined
+): Record<string, unknown> {
+  const merged = { ...stored }
+  for (const [code, value] of Object.entries(sent ?? {})) {
+    if (value === null) delete merged[code]
+    else merged[code] = value
+  }
+  return merged
 }
 
 /** The standard `industry` field takes one of its option ids, on an account that has the field. */

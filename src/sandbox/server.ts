@@ -8,8 +8,11 @@ import { pipedriveHooks, userOf } from './pipedrive-hooks.js'
 import { DEFAULT_SANDBOX_RATE_LIMIT, RateWindows, type SandboxRateLimit } from './rate-windows.js'
 import { type LoggedRequest, RequestLog } from './request-log.js'
 import { activityRoutes } from './routes/activities.js'
+import { activityWriteRoutes } from './routes/activity-writes.js'
 import { fieldRoutes } from './routes/fields.js'
+import { organizationWriteRoutes } from './routes/organization-writes.js'
 import { organizationRoutes } from './routes/organizations.js'
+import { personWriteRoutes } from './routes/person-writes.js'
 import { personRoutes } from './routes/persons.js'
 import { userRoutes } from './routes/users.js'
 import { SandboxStore } from './store.js'
@@ -87,8 +90,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     userRoutes(api, store, userOf(store))
     fieldRoutes(api, store)
     organizationRoutes(api, store)
+    organizationWriteRoutes(api, store)
     personRoutes(api, store)
+    personWriteRoutes(api, store)
     activityRoutes(api, store)
+    activityWriteRoutes(api, store)
   })
   await app.listen({ host: HOST, port: options.port ?? 0 })
   const address = app.server.address()

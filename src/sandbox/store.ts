@@ -62,6 +62,8 @@ export interface SandboxField extends FieldV1 {
   field_type: OfficialField['field_type']
 }
 
+type RecordKind = 'persons' | 'organizations' | 'activities'
+
 /** Everything the fake account holds. Plain data: the state dump is this object. */
 export class SandboxStore {
   readonly company = COMPANY
@@ -77,6 +79,15 @@ export class SandboxStore {
   persons: StoredPerson[] = []
   organizations: StoredOrganization[] = []
   activities: StoredActivity[] = []
+  /**
+   * Deleted records, out of every list, search and look-up (Pipedrive deletes softly and purges
+   * after 30 days): kept so a test or the dump can tell a record deleted from one never made.
+   */
+  deleted: { persons: StoredPerson[]; organizations: StoredOrganization[]; activities: StoredActivity[] } = {
+    persons: [],
+    organizations: [],
+    activities: []
+  }
   #nextId = { person: 1, organization: 1, activity: 1, option: 100 }
 
   constructor(options: CompanyOptions = {}) {
@@ -108,6 +119,7 @@ export class SandboxStore {
     this.persons = []
     this.organizations = []
     this.activities = []
+    this.deleted = { persons: [], organizations: [], activities: [] }
     this.#nextId = { person: 1, organization: 1, activity: 1, option: 100 }
   }
 
@@ -115,6 +127,16 @@ export class SandboxStore {
     const id = this.#nextId[kind]
     this.#nextId[kind] = id + 1
     return id
+  }
+
+  /** Moves the record to `deleted`; false when there is no such record (or it is deleted already). */
+  softDelete(kind: RecordKind, id: number): boolean {
+    const records: Array<{ id: number }> = this[kind]
+    const index = records.findIndex((record) => record.id === id)
+    if (index < 0) return false
+    const deleted: Array<{ id: number }> = this.deleted[kind]
+    deleted.push(...records.splice(index, 1))
+    return true
   }
 
   userByToken(token: string | undefined): SandboxUser | undefined {
@@ -140,7 +162,8 @@ export class SandboxStore {
       activityTypes: this.activityTypes,
       persons: this.persons,
       organizations: this.organizations,
-      activities: this.activities
+      activities: this.activities,
+      deleted: this.deleted
     }
   }
 }

@@ -2,6 +2,7 @@ import nock from 'nock'
 import t from 'tap'
 import { CUSTOM_INDUSTRY_FIELD_CODE } from '../../src/sandbox/company.js'
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
+import { callSandbox } from './sandbox-call.js'
 
 nock.disableNetConnect()
 nock.enableNetConnect('127.0.0.1')
@@ -13,24 +14,8 @@ t.before(async () => {
 t.beforeEach(() => sandbox.reset())
 t.teardown(() => sandbox.close())
 
-async function call(method: string, path: string, body?: unknown, token: string | null = sandbox.token) {
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { 'x-api-token': token } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' })
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  })
-  const text = await response.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = text
-  }
-  return { status: response.status, headers: response.headers, json: json as Record<string, unknown> }
-}
+const call = (method: string, path: string, body?: unknown, token: string | null = sandbox.token) =>
+  callSandbox(sandbox, method, path, body, token)
 
 t.test('authentication: x-api-token only, inactive users refused', async (t) => {
   t.equal((await call('GET', '/api/v1/users/me', undefined, null)).status, 401)

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ActivityItem } from 'pipedrive/v2'
-import { NewActivitySchema } from '../../pipedrive/schemas.js'
+import { type ActivityUpdate, NewActivitySchema } from '../../pipedrive/schemas.js'
 import { SandboxHttpError } from '../http-error.js'
 import type { Answer } from '../official-answer.js'
 import { now, type SandboxStore, type StoredActivity } from '../store.js'
@@ -8,7 +8,7 @@ import { tokenUserId } from '../token-user.js'
 import { positiveInt, validateBody } from '../validate.js'
 import { ok, page } from './page.js'
 
-function view(activity: StoredActivity) {
+export function activityView(activity: StoredActivity) {
   return {
     id: activity.id,
     subject: activity.subject,
@@ -25,6 +25,35 @@ function view(activity: StoredActivity) {
     add_time: activity.add_time,
     update_time: activity.update_time
   } satisfies Answer<ActivityItem>
+}
+
+/** References must exist, as Pipedrive checks them: type, owner (active user), persons, organization. */
+export function checkActivityReferences(store: SandboxStore, body: ActivityUpdate): void {
+  if (
+    body.type !== undefined &&
+    !store.activityTypes.some((type) => type.key_string === body.type && type.active_flag)
+  ) {
+    throw new SandboxHttpError(400, `type: activity type "${body.type}" not found`)
+  }
+  if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
+    throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
+  }
+  for (const participant of body.participants ?? []) {
+    if (!store.persons.some((person) => person.id === participant.person_id)) {
+      throw new SandboxHttpError(400, `participants: person ${participant.person_id} not found`)
+    }
+  }
+  if (
+    body.org_id !== undefined &&
+    !store.organizations.some((organization) => organization.id === body.org_id)
+  ) {
+    throw new SandboxHttpError(400, `org_id: organization ${body.org_id} not found`)
+  }
+}
+
+/** The person of an activity is its primary participant (person_id is read-only in v2). */
+export function primaryPerson(participants: StoredActivity['participants']): number | null {
+  return participants.find((participant) => participant.primary)?.person_id ?? null
 }
 
 export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
@@ -48,29 +77,13 @@ export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
       const found = store.activities.filter(
         (activity) => personId === undefined || activity.participants.some((p) => p.person_id === personId)
       )
-      return page(found.map(view), request.query)
+      return page(found.map(activityView), request.query)
     }
   )
 
   app.post('/api/v2/activities', async (request) => {
     const body = validateBody(NewActivitySchema, request.body)
-    if (!store.activityTypes.some((type) => type.key_string === body.type && type.active_flag)) {
-      throw new SandboxHttpError(400, `type: activity type "${body.type}" not found`)
-    }
-    if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
-      throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
-    }
-    for (const participant of body.participants) {
-      if (!store.persons.some((person) => person.id === participant.person_id)) {
-        throw new SandboxHttpError(400, `participants: person ${participant.person_id} not found`)
-      }
-    }
-    if (
-      body.org_id !== undefined &&
-      !store.organizations.some((organization) => organization.id === body.org_id)
-    ) {
-      throw new SandboxHttpError(400, `org_id: organization ${body.org_id} not found`)
-    }
+    checkActivityReferences(store, body)
     const time = now()
     const activity: StoredActivity = {
       id: store.nextId('activity'),
@@ -83,12 +96,12 @@ export function activityRoutes(app: FastifyInstance, store: SandboxStore) {
       note: body.note ?? null,
       done: body.done ?? false,
       participants: body.participants,
-      person_id: body.participants.find((p) => p.primary)?.person_id ?? null,
+      person_id: primaryPerson(body.participants),
       org_id: body.org_id ?? null,
       add_time: time,
       update_time: time
     }
     store.activities.push(activity)
-    return ok(view(activity))
+    return ok(activityView(activity))
   })
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { GetOrganizationSearchResponseAllOfDataItemsInner, OrganizationItem } from 'pipedrive/v2'
-import { NewOrganizationSchema } from '../../pipedrive/schemas.js'
+import { NewOrganizationSchema, type OrganizationUpdate } from '../../pipedrive/schemas.js'
 import { checkCustomFields, checkIndustry } from '../field-values.js'
 import { SandboxHttpError } from '../http-error.js'
 import type { Answer } from '../official-answer.js'
@@ -24,6 +24,19 @@ export function organizationView(organization: StoredOrganization) {
     is_deleted: false,
     label_ids: []
   } satisfies Answer<OrganizationItem>
+}
+
+/** References must exist, as Pipedrive checks them: owner (active user), industry, custom fields. */
+export function checkOrganizationReferences(
+  store: SandboxStore,
+  body: OrganizationUpdate,
+  { update = false } = {}
+): void {
+  if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
+    throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
+  }
+  checkIndustry(store.organizationFields, body.industry)
+  checkCustomFields(store.organizationFields, body.custom_fields, { update })
 }
 
 export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
@@ -57,11 +70,7 @@ export function organizationRoutes(app: FastifyInstance, store: SandboxStore) {
 
   app.post('/api/v2/organizations', async (request) => {
     const body = validateBody(NewOrganizationSchema, request.body)
-    if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
-      throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
-    }
-    checkIndustry(store.organizationFields, body.industry)
-    checkCustomFields(store.organizationFields, body.custom_fields)
+    checkOrganizationReferences(store, body)
     const time = now()
     const organization: StoredOrganization = {
       id: store.nextId('organization'),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { GetPersonSearchResponseAllOfDataItemsInner, Person } from 'pipedrive/v2'
-import { NewPersonSchema, type PersonUpdate, PersonUpdateSchema } from '../../pipedrive/schemas.js'
+import { NewPersonSchema, type PersonUpdate } from '../../pipedrive/schemas.js'
 import { checkCustomFields } from '../field-values.js'
 import { SandboxHttpError } from '../http-error.js'
 import type { Answer } from '../official-answer.js'
@@ -10,7 +10,7 @@ import { positiveInt, validateBody } from '../validate.js'
 import { ok } from './page.js'
 import { searchTerm } from './search-term.js'
 
-function view(person: StoredPerson) {
+export function personView(person: StoredPerson) {
   const [first_name, ...rest] = person.name.split(' ')
   return {
     id: person.id,
@@ -33,9 +33,9 @@ function view(person: StoredPerson) {
 
 /**
  * References must exist, as Pipedrive checks them: owner (active user), organization, labels,
- * custom fields.
+ * custom fields (an update may clear one with null).
  */
-function checkReferences(store: SandboxStore, body: PersonUpdate) {
+export function checkPersonReferences(store: SandboxStore, body: PersonUpdate, { update = false } = {}) {
   if (body.owner_id !== undefined && !store.activeUser(body.owner_id)) {
     throw new SandboxHttpError(400, `owner_id: user ${body.owner_id} not found`)
   }
@@ -49,7 +49,7 @@ function checkReferences(store: SandboxStore, body: PersonUpdate) {
   for (const id of body.label_ids ?? []) {
     if (!labels.has(id)) throw new SandboxHttpError(400, `label_ids: label ${id} not found`)
   }
-  checkCustomFields(store.personFields, body.custom_fields)
+  checkCustomFields(store.personFields, body.custom_fields, { update })
 }
 
 export function personRoutes(app: FastifyInstance, store: SandboxStore) {
@@ -92,12 +92,12 @@ export function personRoutes(app: FastifyInstance, store: SandboxStore) {
     const id = positiveInt(request.params.id, 'id')
     const person = store.persons.find((candidate) => candidate.id === id)
     if (!person) throw new SandboxHttpError(404, 'Person not found')
-    return ok(view(person))
+    return ok(personView(person))
   })
 
   app.post('/api/v2/persons', async (request) => {
     const body = validateBody(NewPersonSchema, request.body)
-    checkReferences(store, body)
+    checkPersonReferences(store, body)
     const time = now()
     const person: StoredPerson = {
       id: store.nextId('person'),
@@ -113,17 +113,6 @@ export function personRoutes(app: FastifyInstance, store: SandboxStore) {
       update_time: time
     }
     store.persons.push(person)
-    return ok(view(person))
-  })
-
-  // label_ids replaces the whole set ⚠️ — exactly the trap the client must avoid.
-  app.patch<{ Params: { id: string } }>('/api/v2/persons/:id', async (request) => {
-    const id = positiveInt(request.params.id, 'id')
-    const person = store.persons.find((candidate) => candidate.id === id)
-    if (!person) throw new SandboxHttpError(404, 'Person not found')
-    const body = validateBody(PersonUpdateSchema, request.body)
-    checkReferences(store, body)
-    Object.assign(person, body, { update_time: now() })
-    return ok(view(person))
+    return ok(personView(person))
   })
 }
