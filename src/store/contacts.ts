@@ -8,8 +8,9 @@ import {
   PERSON_SENDING_WITHOUT_EMAIL_STATE,
   users
 } from '../db/schema.js'
-import { type JobLease, leaseHeld } from '../jobs/job-lease.js'
+import type { JobLease } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
+import { leaseHeld } from './job-leases.js'
 
 const wasWritten = (updated: unknown[]) => updated.length > 0
 
