@@ -2,9 +2,6 @@ import type { Executor } from '../db/database.js'
 import { isLeaseHeld, type JobClaim } from '../store/job-leases.js'
 import type { JobId } from '../store/jobs.js'
 
-// The fence itself is a statement: it lives in the store, and the work's writes take it from here.
-export { leaseHeld } from '../store/job-leases.js'
-
 /**
  * What a running job holds: its claim (id and lock token) and the length of its lease. Every write
  * a job's work makes is conditional on the claim still being its own (see `leaseHeld`): a job

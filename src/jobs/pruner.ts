@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js'
-import { deleteInboxRows } from '../store/inbox.js'
+import { deleteInboxRows } from '../store/intake.js'
 import { deleteFinishedJobs } from '../store/jobs.js'
 import { deleteSettledCallbacks } from '../store/outbox.js'
 

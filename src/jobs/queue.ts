@@ -3,10 +3,6 @@ import type { Database, Executor } from '../db/database.js'
 import { type ClaimedJob, foldWaitingJobs, recordFailedRound, returnClaim } from '../store/jobs.js'
 import { JobLeaseLostError } from './job-lease.js'
 
-// The queue's statements live in the store; enqueueing, claiming and completing need no more.
-export { extendLease } from '../store/job-leases.js'
-export { type ClaimedJob, claimJobs, completeJob, enqueue } from '../store/jobs.js'
-
 const MAX_ERROR_LENGTH = 1_000
 
 export type FailOutcome = 'retrying' | 'dead' | 'lost'

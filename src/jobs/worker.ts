@@ -1,19 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Executor } from '../db/database.js'
 import { involvesDatabase, publicErrorMessage } from '../db/database-errors.js'
+import { extendLease } from '../store/job-leases.js'
+import { type ClaimedJob, claimJobs, completeJob } from '../store/jobs.js'
 import { type PassResult, WakeLoop } from '../wake-loop.js'
 import type { JobLease } from './job-lease.js'
-import {
-  backoffDelay,
-  type ClaimedJob,
-  claimJobs,
-  completeJob,
-  deferJob,
-  extendLease,
-  type FailOutcome,
-  type FailureReport,
-  failJob
-} from './queue.js'
+import { backoffDelay, deferJob, type FailOutcome, type FailureReport, failJob } from './queue.js'
 
 /** Thrown by a handler when retrying cannot help (e.g. Pipedrive answered 400): the job is dead at once. */
 export class PermanentJobError extends Error {

@@ -1,8 +1,9 @@
 import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
 import { ACTIVITY_SENDING_STATE, activities, contacts, jobs, organizations } from '../db/schema.js'
-import { type JobLease, leaseHeld, requireLease } from '../jobs/job-lease.js'
+import { type JobLease, requireLease } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
+import { leaseHeld } from './job-leases.js'
 
 /** The activity row as replication reads and writes it. */
 export type ActivityRow = typeof activities.$inferSelect

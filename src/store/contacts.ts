@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.js'
 import {
   type ContactSyncState,
@@ -8,8 +8,9 @@ import {
   PERSON_SENDING_WITHOUT_EMAIL_STATE,
   users
 } from '../db/schema.js'
-import { type JobLease, leaseHeld } from '../jobs/job-lease.js'
+import type { JobLease } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
+import { leaseHeld } from './job-leases.js'
 
 const wasWritten = (updated: unknown[]) => updated.length > 0
 
@@ -216,29 +217,4 @@ export async function forgetPersonCreateSent(db: Executor, contactId: string): P
         isNotNull(contacts.personCreateSentAt)
       )
     )
-}
-
-/** The contact's waiting sync job runs now (a retrying one without its backoff). */
-export async function runContactSyncNow(db: Executor, contactId: string): Promise<void> {
-  await db
-    .update(jobs)
-    .set({ runAt: sql`now()`, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(jobs.type, JOB_TYPES.contactSync),
-        eq(jobs.entityId, contactId),
-        inArray(jobs.state, ['pending', 'retrying'])
-      )
-    )
-}
-
-/** The state of the contact's latest sync job; undefined when it never had one. */
-export async function latestContactSyncState(db: Executor, contactId: string) {
-  const [job] = await db
-    .select({ state: jobs.state })
-    .from(jobs)
-    .where(and(eq(jobs.type, JOB_TYPES.contactSync), eq(jobs.entityId, contactId)))
-    .orderBy(desc(jobs.id))
-    .limit(1)
-  return job?.state
 }

@@ -1,8 +1,10 @@
-import { sql } from 'drizzle-orm'
-import { preparedStatement } from '../db/database.js'
+import { lt, sql } from 'drizzle-orm'
+import { type Executor, preparedStatement } from '../db/database.js'
+import { webhookInbox } from '../db/schema.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
-import { insertInboxRow } from './inbox.js'
+import { beforeMs } from './intervals.js'
 import { enqueueJobs } from './jobs.js'
+import { deleteUpTo } from './prune.js'
 
 /** `inserted`: 0 for a webhook id seen before. `applied`: 0 when the event changed nothing. */
 export interface IntakeWrite {
@@ -11,6 +13,15 @@ export interface IntakeWrite {
 }
 
 const p = (name: string) => sql.placeholder(name)
+
+/**
+ * The inbox row of a webhook, for a prepared statement (placeholders `webhookId`, `type`,
+ * `rawBody`): it returns nothing for a webhook id seen before, so a statement built on it can
+ * make everything else it writes follow from it.
+ */
+const insertInboxRow = sql`insert into webhook_inbox (webhook_id, type, payload)
+  values (${p('webhookId')}, ${p('type')}, ${p('rawBody')}::jsonb)
+  on conflict (webhook_id) do nothing returning webhook_id`
 
 /**
  * Inbox row, contact (and organization) snapshot and job in one statement: atomic without an
@@ -78,3 +89,18 @@ export const writeActivityCreated = preparedStatement<IntakeWrite>(
   )
   select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
 )
+
+/** Deletes up to `limit` inbox rows received more than `olderThanMs` ago; returns how many. */
+export async function deleteInboxRows(
+  db: Pick<Executor, 'select' | 'delete'>,
+  olderThanMs: number,
+  limit: number
+): Promise<number> {
+  return deleteUpTo(
+    db,
+    webhookInbox,
+    webhookInbox.webhookId,
+    lt(webhookInbox.receivedAt, beforeMs(olderThanMs)),
+    limit
+  )
+}

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm'
 import { type Executor, rows } from '../db/database.js'
 import { jobs } from '../db/schema.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
@@ -240,4 +240,29 @@ export async function deleteFinishedJobs(
       delete from jobs where id in (select id from finished) returning ${columns}`
   )
   return deleted.length
+}
+
+/** The contact's waiting sync job runs now (a retrying one without its backoff). */
+export async function runContactSyncNow(db: Executor, contactId: string): Promise<void> {
+  await db
+    .update(jobs)
+    .set({ runAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(jobs.type, JOB_TYPES.contactSync),
+        eq(jobs.entityId, contactId),
+        inArray(jobs.state, ['pending', 'retrying'])
+      )
+    )
+}
+
+/** The state of the contact's latest sync job; undefined when it never had one. */
+export async function latestContactSyncState(db: Executor, contactId: string) {
+  const [job] = await db
+    .select({ state: jobs.state })
+    .from(jobs)
+    .where(and(eq(jobs.type, JOB_TYPES.contactSync), eq(jobs.entityId, contactId)))
+    .orderBy(desc(jobs.id))
+    .limit(1)
+  return job?.state
 }

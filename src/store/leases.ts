@@ -1,7 +1,8 @@
 import { and, eq, lt, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.js'
 import { leases } from '../db/schema.js'
-import { type JobLease, leaseHeld } from '../jobs/job-lease.js'
+import type { JobLease } from '../jobs/job-lease.js'
+import { leaseHeld } from './job-leases.js'
 
 /** The one lease of an organization's find-or-create in Pipedrive. */
 export const organizationLeaseName = (organizationId: string) => `organization:${organizationId}`

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
 import type { Executor } from '../db/database.js'
 import { callbackOutbox } from '../db/schema.js'
 import { beforeMs } from './intervals.js'
+import { deleteUpTo } from './prune.js'
 
 export type OutboxRow = typeof callbackOutbox.$inferSelect
 
@@ -107,14 +108,6 @@ export async function deleteSettledCallbacks(
   limit: number
 ): Promise<number> {
   const cutoff = beforeMs(olderThanMs)
-  const settled = db
-    .select({ id: callbackOutbox.id })
-    .from(callbackOutbox)
-    .where(or(lt(callbackOutbox.deliveredAt, cutoff), lt(callbackOutbox.gaveUpAt, cutoff)))
-    .limit(limit)
-  const deleted = await db
-    .delete(callbackOutbox)
-    .where(inArray(callbackOutbox.id, settled))
-    .returning({ id: callbackOutbox.id })
-  return deleted.length
+  const settled = or(lt(callbackOutbox.deliveredAt, cutoff), lt(callbackOutbox.gaveUpAt, cutoff))
+  return deleteUpTo(db, callbackOutbox, callbackOutbox.id, settled, limit)
 }

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Database } from '../db/database.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
-import { enqueue } from '../jobs/queue.js'
-import { latestContactSyncState, runContactSyncNow } from '../store/contacts.js'
+import { enqueue, latestContactSyncState, runContactSyncNow } from '../store/jobs.js'
 
 /** How long check-warm-lead waits for the sync before answering `queued` (docs/interface.md). */
 export const CHECK_WAIT_MS = 5_000

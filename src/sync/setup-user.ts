@@ -4,8 +4,7 @@ import { PipedriveError } from '../pipedrive/errors.js'
 import { findUserByEmail } from '../pipedrive/users.js'
 import { storePipedriveUserId } from '../store/users.js'
 import type { SyncDeps } from './deps.js'
-import { accountFor } from './owner.js'
-import { storeOwnerToken } from './owner-token.js'
+import { accountFor, storeOwnerToken } from './owner.js'
 
 export type SetupUserOutcome =
   | { kind: 'ok'; pipedriveUserId: number }

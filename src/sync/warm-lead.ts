@@ -6,10 +6,9 @@ import { addLabelToPerson, findPersonByEmail } from '../pipedrive/persons.js'
 import { linkContactPerson, loadContactForSync, setContactSyncState } from '../store/contacts.js'
 import { releaseWaitingActivities } from '../store/jobs.js'
 import type { JobRun, SyncDeps } from './deps.js'
+import { resolveOrganization } from './organization.js'
 import { accountFor, pipedriveUserIdFor } from './owner.js'
-import { createPersonOnce, operatorDecisionNeeded } from './person-create.js'
-import { markerOf, personSearchGraceMs } from './person-create-marker.js'
-import { resolveOrganization } from './warm-lead-organization.js'
+import { createPersonOnce, markerOf, operatorDecisionNeeded, personSearchGraceMs } from './person-create.js'
 
 export type WarmLeadOutcome =
   | { kind: 'missing' }

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
 import { JOB_TYPES } from '../../src/jobs/job-types.js'
-import { claimJobs, failJob } from '../../src/jobs/queue.js'
+import { failJob } from '../../src/jobs/queue.js'
+import { claimJobs } from '../../src/store/jobs.js'
 import { build, contactEvent, postWebhook, testDatabase } from '../helper.js'
 
 // pg_prepared_statements lists the statements prepared on the connection that reads it.

@@ -2,10 +2,10 @@ import { sql } from 'drizzle-orm'
 import { pino } from 'pino'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
-import { enqueue } from '../../src/jobs/queue.js'
 import { type JobHandler, Worker } from '../../src/jobs/worker.js'
 import { getCurrentUser } from '../../src/pipedrive/api.js'
-import { toJobError } from '../../src/sync/job-errors.js'
+import { enqueue } from '../../src/store/jobs.js'
+import { toJobError } from '../../src/sync/handlers.js'
 import { build, eventually, sandboxConfig, testDatabase, testSandbox, uid } from '../helper.js'
 
 /**

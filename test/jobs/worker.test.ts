@@ -2,15 +2,7 @@ import { sql } from 'drizzle-orm'
 import { pino } from 'pino'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
-import { leaseHeld } from '../../src/jobs/job-lease.js'
-import {
-  backoffDelay,
-  type ClaimedJob,
-  claimJobs,
-  completeJob,
-  deferJob,
-  enqueue
-} from '../../src/jobs/queue.js'
+import { backoffDelay, deferJob } from '../../src/jobs/queue.js'
 import {
   DeferJobError,
   type JobHandler,
@@ -18,6 +10,8 @@ import {
   Worker,
   type WorkerOptions
 } from '../../src/jobs/worker.js'
+import { leaseHeld } from '../../src/store/job-leases.js'
+import { type ClaimedJob, claimJobs, completeJob, enqueue } from '../../src/store/jobs.js'
 import { captureLog } from '../capture-log.js'
 import { eventually, testDatabase, uid } from '../helper.js'
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { rows } from '../../src/db/database.js'
 import { JOB_TYPES } from '../../src/jobs/job-types.js'
-import { enqueue } from '../../src/jobs/queue.js'
+import { enqueue } from '../../src/store/jobs.js'
 import {
   activityEvent,
   activityStatus,

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { reportSyncFailure } from '../../callbacks/failure-callback.js'
+import { reportSyncFailure } from '../../callbacks/outbox.js'
 import type { JobHandler } from '../../jobs/worker.js'
 import { Worker } from '../../jobs/worker.js'
 import { syncHandlers } from '../../sync/handlers.js'

@@ -8,7 +8,7 @@ import {
   retryJob
 } from '../../jobs/failures.js'
 import { ApiFailure, FailuresPage, FailuresQuery, JobParams, Queued } from '../../schemas/operator-api.js'
-import { acceptUnknownPersonCreate } from '../../sync/person-create-marker.js'
+import { acceptUnknownPersonCreate } from '../../sync/person-create.js'
 
 /** Failed work an operator can see and replay (docs/interface.md, operator API). */
 const syncJobRoutes: FastifyPluginAsyncTypebox = async (app) => {

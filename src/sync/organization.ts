@@ -2,22 +2,100 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Database } from '../db/database.js'
 import { JobLeaseLostError } from '../jobs/job-lease.js'
+import type { PipedriveAccount } from '../pipedrive/account.js'
+import { createOrganization, findOrganizationByName } from '../pipedrive/organizations.js'
 import { linkContactOrganization } from '../store/contacts.js'
 import { organizationLeaseName, releaseLease, renewLease, takeLease } from '../store/leases.js'
 import { settleOrganizationLease, storedOrganizationId } from '../store/organizations.js'
-import type { JobRun } from './deps.js'
+import type { JobRun, SyncDeps } from './deps.js'
+
+export interface OrganizationOfContact {
+  contactId: string
+  organizationId: string | null
+  name: string | null
+  industry: string | null
+  country: string | null
+  pipedriveOrgId: number | null
+}
+
+export interface ResolvedOrganization {
+  orgId: number | null
+  /**
+   * The write that stores the id (and ends the lease), still running: the caller awaits it before
+   * it creates or links the person, so a failure later in the round never creates the
+   * organization again.
+   */
+  stored: Promise<unknown>
+}
+
+const NOTHING_TO_STORE = Promise.resolve()
+
+/** Lets a write run on while the caller does other work; awaiting it later still throws. */
+function inBackground<T>(write: Promise<T>): Promise<T> {
+  write.catch(() => {})
+  return write
+}
+
+/**
+ * Step 1: a known id, else the organization with exactly this name, else a new one — under the
+ * organization's lease (other contacts of it may be syncing right now), renewed with the job's.
+ */
+export async function resolveOrganization(
+  deps: SyncDeps,
+  account: PipedriveAccount,
+  organization: OrganizationOfContact,
+  warnings: string[],
+  run: JobRun
+): Promise<ResolvedOrganization> {
+  const { contactId, organizationId, name } = organization
+  if (organizationId === null || name === null) return { orgId: null, stored: NOTHING_TO_STORE }
+  if (organization.pipedriveOrgId !== null)
+    return { orgId: organization.pipedriveOrgId, stored: NOTHING_TO_STORE }
+  const claim = await claimOrganization(deps.db, organizationId, run)
+  if (claim.kind === 'known') {
+    const orgId = claim.pipedriveOrgId
+    return { orgId, stored: inBackground(storeKnownOrganization(deps.db, contactId, orgId, run)) }
+  }
+  const lease = { organizationId, token: claim.token, contactId }
+  const stopRenewing = renewOrganizationWithJob(deps.db, lease, run)
+  let orgId: number
+  try {
+    const found = await findOrganizationByName(account, name, { signal: run.signal })
+    if (found) {
+      orgId = found.id
+    } else {
+      const created = await createOrganization(
+        account,
+        {
+          name,
+          ...(organization.industry ? { industry: organization.industry } : {}),
+          ...(organization.country ? { country: organization.country } : {})
+        },
+        { signal: run.signal }
+      )
+      orgId = created.id
+      warnings.push(...created.warnings)
+    }
+  } catch (error) {
+    stopRenewing()
+    await settleOrganization(deps.db, lease, null, run)
+    throw error
+  }
+  stopRenewing()
+  return { orgId, stored: inBackground(settleOrganization(deps.db, lease, orgId, run)) }
+}
 
 /** How long a contact's job waits for another job's organization before its round fails (retried later). */
 const WAIT_MS = 20_000
 const POLL_MS = 100
 
-export class OrganizationBusyError extends Error {
+class OrganizationBusyError extends Error {
   override name = 'OrganizationBusyError'
 }
 
-export type OrganizationClaim = { kind: 'known'; pipedriveOrgId: number } | { kind: 'claimed'; token: string }
+type OrganizationClaim = { kind: 'known'; pipedriveOrgId: number } | { kind: 'claimed'; token: string }
 
-export interface OrganizationLease {
+interface OrganizationLease {
   organizationId: string
   token: string
   contactId: string
@@ -31,7 +109,7 @@ export interface OrganizationLease {
  * is renewed with it (`renewOrganizationWithJob`), so it cannot lapse while a slow search and
  * create with their retries go on; after a crash it ends when the job's lease would.
  */
-export async function claimOrganization(
+async function claimOrganization(
   db: Database,
   organizationId: string,
   { signal, lease }: JobRun
@@ -64,7 +142,7 @@ export async function claimOrganization(
  * Extends the organization's lease each time the job's own lease is renewed, and only while the
  * job still holds it. Returns the function that stops the renewals.
  */
-export function renewOrganizationWithJob(
+function renewOrganizationWithJob(
   db: Database,
   { organizationId, token }: Pick<OrganizationLease, 'organizationId' | 'token'>,
   { lease }: JobRun
@@ -81,7 +159,7 @@ export function renewOrganizationWithJob(
  * Pipedrive and never overwrites one), the contact's by the job's: a job that lost its lease
  * stores nothing on its contact and throws JobLeaseLostError.
  */
-export async function settleOrganization(
+async function settleOrganization(
   db: Database,
   { organizationId, token, contactId }: OrganizationLease,
   pipedriveOrgId: number | null,
@@ -96,7 +174,7 @@ export async function settleOrganization(
 }
 
 /** The contact gets an organization id another job stored (guarded by the job's lease). */
-export async function storeKnownOrganization(
+async function storeKnownOrganization(
   db: Database,
   contactId: string,
   pipedriveOrgId: number,
