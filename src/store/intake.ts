@@ -2,12 +2,13 @@ import { lt, sql } from 'drizzle-orm'
 import { type Executor, preparedStatement } from '../db/database.js'
 import { webhookInbox } from '../db/schema.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
+import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
 import { beforeMs } from './intervals.js'
 import { enqueueJobs } from './jobs.js'
 import { deleteUpTo } from './prune.js'
 
 /** `inserted`: 0 for a webhook id seen before. `applied`: 0 when the event changed nothing. */
-export interface IntakeWrite {
+interface IntakeWrite {
   inserted: number
   applied: number
 }
@@ -28,7 +29,7 @@ const insertInboxRow = sql`insert into webhook_inbox (webhook_id, type, payload)
  * explicit transaction, and one round trip (three statements in a transaction cost the intake more
  * than half its throughput: docs/performance.md). Its values are the placeholders it names.
  */
-export const writeContactUpdated = preparedStatement<IntakeWrite>(
+const writeContactUpdated = preparedStatement<IntakeWrite>(
   'record_contact_updated',
   sql`
   with inbox as (${insertInboxRow}), contact as (
@@ -71,7 +72,7 @@ export const writeContactUpdated = preparedStatement<IntakeWrite>(
 )
 
 /** Inbox row, activity and job in one statement (see `writeContactUpdated`). */
-export const writeActivityCreated = preparedStatement<IntakeWrite>(
+const writeActivityCreated = preparedStatement<IntakeWrite>(
   'record_activity_created',
   sql`
   with inbox as (${insertInboxRow}), activity as (
@@ -103,4 +104,77 @@ export async function deleteInboxRows(
     lt(webhookInbox.receivedAt, beforeMs(olderThanMs)),
     limit
   )
+}
+
+/**
+ * `queued`: stored and work enqueued. `stale`: older than the newest update seen, recorded only.
+ * `known`: the activity was already stored under another webhook id. `duplicate`: webhook id seen before.
+ */
+export type RecordOutcome = 'queued' | 'stale' | 'known' | 'duplicate'
+
+interface RecordInput<E> {
+  webhookId: string
+  /** The verified raw body, stored as the inbox payload. */
+  rawBody: string
+  event: E
+}
+
+function outcome(result: IntakeWrite | undefined, notApplied: RecordOutcome): RecordOutcome {
+  if (!result || result.inserted === 0) return 'duplicate'
+  return result.applied > 0 ? 'queued' : notApplied
+}
+
+export async function recordContactUpdated(
+  db: Executor,
+  { webhookId, rawBody, event }: RecordInput<ContactUpdatedEventT>
+): Promise<RecordOutcome> {
+  const c = event.data
+  const org = c.organization ?? null
+  const [result] = await writeContactUpdated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: c.id,
+    name: c.name,
+    email: c.email ?? null,
+    phone: c.phone ?? null,
+    warmnessScore: c.warmnessScore,
+    ownerId: c.owner.id,
+    ownerEmail: c.owner.email.toLowerCase(),
+    ownerName: c.owner.name ?? null,
+    pipedrivePersonId: c.pipedrivePersonId ?? null,
+    updatedAt: c.updatedAt,
+    orgId: org?.id ?? null,
+    orgName: org?.name ?? null,
+    orgIndustry: org?.industry ?? null,
+    orgCountry: org?.country ?? null,
+    orgPipedriveId: org?.pipedriveOrgId ?? null
+  })
+  return outcome(result, 'stale')
+}
+
+export async function recordActivityCreated(
+  db: Executor,
+  { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
+): Promise<RecordOutcome> {
+  const a = event.data
+  const [result] = await writeActivityCreated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: a.id,
+    contactId: a.contactId,
+    activityType: a.type,
+    subject: a.subject,
+    note: a.note ?? null,
+    dueAt: a.dueAt ?? null,
+    durationMinutes: a.durationMinutes ?? null,
+    done: a.done ?? false,
+    ownerId: a.owner?.id ?? null,
+    ownerEmail: a.owner?.email.toLowerCase() ?? null,
+    ownerName: a.owner?.name ?? null,
+    pipedrivePersonId: a.pipedrivePersonId ?? null,
+    createdAt: a.createdAt
+  })
+  return outcome(result, 'known')
 }
