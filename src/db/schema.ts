@@ -93,6 +93,10 @@ export const contacts = pgTable('contacts', {
   /** Newest `updatedAt` seen from the CRM: older events are recorded in the inbox and ignored. */
   sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }).notNull(),
   syncState: text('sync_state').$type<ContactSyncState>().notNull().default('pending'),
+  /** The CRM deleted the contact (`contact.deleted`): later events for it are recorded and ignored. */
+  deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  /** Its personal data was erased (`contact.deleted` with `erase`): only ids, states and times remain. */
+  erasedAt: timestamp('erased_at', { withTimezone: true }),
   lastError: text('last_error'),
   warning: text('warning'),
   createdAt: createdAt(),
@@ -122,6 +126,8 @@ export const activities = pgTable(
     pipedriveSyncAttempts: integer('pipedrive_sync_attempts').notNull().default(0),
     lastPipedriveSyncAttempt: timestamp('last_pipedrive_sync_attempt', { withTimezone: true }),
     state: text('state').$type<ActivityRecordState>().notNull().default('pending'),
+    /** The CRM deleted the activity, or its contact: later events for it are recorded and ignored. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
     lastError: text('last_error'),
     warning: text('warning'),
     createdAt: createdAt(),
