@@ -17,7 +17,7 @@ const sandbox = await testSandbox(t)
 const app = await build(t, database, { startWorker: false, config: sandboxConfig(sandbox) })
 const pausedToken = sandbox.token
 const otherToken = sandbox.tokens['sales@crm.example'] as string
-const RETRY_AFTER_MS = 8_000
+const RETRY_AFTER_MS = 10_000
 
 t.test('a long pause of one token gives the slots back: other work runs at once', async (t) => {
   const type = uid('pause')
@@ -71,10 +71,11 @@ t.test('a long pause of one token gives the slots back: other work runs at once'
   const pauseEnd = pauseStart + RETRY_AFTER_MS
   // Measured from the refusal, not from the worker's start: a loaded machine's slow start-up is
   // not part of the pause. Waiting out the pause inside the two slots would hold them for the
-  // whole retry-after.
+  // whole retry-after; giving the slots back lets the other jobs run in its first part (the
+  // paused jobs' deferrals and the claims before them take seconds on a loaded machine).
   const othersMs = Math.max(...others.map((id) => (finished.get(id) as number) - pauseStart))
   t.ok(
-    othersMs < RETRY_AFTER_MS / 2,
+    othersMs < RETRY_AFTER_MS * 0.7,
     `the other token's job and the job without a call ran long before the pause ended (${othersMs} ms after it began)`
   )
 
