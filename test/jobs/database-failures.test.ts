@@ -59,7 +59,12 @@ t.test(
     )
     t.match(callback?.payload.data, { entity: 'contact', error: 'database error (22P02)', dead: false })
 
-    const failure = lines.map((line) => JSON.parse(line)).find((line) => line.entityId === event.data.id)
+    // The worker logs the failure after its round is stored: wait for the line, do not race it.
+    const failure = await eventually(
+      async () => lines.map((line) => JSON.parse(line)).find((line) => line.entityId === event.data.id),
+      10_000,
+      { what: "the job failure's log line" }
+    )
     t.match(failure, { error: 'database error (22P02)', err: { code: '22P02' } }, 'the log line has the code')
     t.notMatch(lines.join(''), SECRET, 'no log line has the value')
     t.notMatch(lines.join(''), /select \$1/i, 'nor the query')

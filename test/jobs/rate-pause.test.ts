@@ -17,7 +17,7 @@ const sandbox = await testSandbox(t)
 const app = await build(t, database, { startWorker: false, config: sandboxConfig(sandbox) })
 const pausedToken = sandbox.token
 const otherToken = sandbox.tokens['sales@crm.example'] as string
-const RETRY_AFTER_MS = 6_000
+const RETRY_AFTER_MS = 10_000
 
 t.test('a long pause of one token gives the slots back: other work runs at once', async (t) => {
   const type = uid('pause')
@@ -61,30 +61,43 @@ t.test('a long pause of one token gives the slots back: other work runs at once'
   const others = [`o-${uid('e')}`, `n-${uid('e')}`]
   for (const entityId of [...paused, ...others])
     await enqueue(app.db, { type, entityId, serialKey: entityId })
-  const start = Date.now()
   worker.start()
 
   await eventually(async () => others.every((id) => finished.has(id)), 15_000)
-  const othersMs = Math.max(...others.map((id) => (finished.get(id) as number) - start))
-  // Waiting out the pause inside the two slots would hold them for the whole retry-after.
-  t.ok(
-    othersMs < RETRY_AFTER_MS / 2,
-    `the other token's job and the job without a call ran long before the pause ended (${othersMs} ms)`
-  )
-
-  await eventually(async () => paused.every((id) => finished.has(id)), 20_000)
+  // The other jobs can only start once a paused job gave its slot back, after the refusal.
   const refused = sandbox.requests.find((request) => request.status === 429)
   t.ok(refused, 'Pipedrive did refuse a request')
-  const pauseEnd = Date.parse(refused?.at ?? '') + RETRY_AFTER_MS
+  const pauseStart = Date.parse(refused?.at ?? '')
+  const pauseEnd = pauseStart + RETRY_AFTER_MS
+  // Measured from the refusal, not from the worker's start: a loaded machine's slow start-up is
+  // not part of the pause. Waiting out the pause inside the two slots would hold them for the
+  // whole retry-after; giving the slots back lets the other jobs run in its first part (the
+  // paused jobs' deferrals and the claims before them take seconds on a loaded machine).
+  const othersMs = Math.max(...others.map((id) => (finished.get(id) as number) - pauseStart))
+  t.ok(
+    othersMs < RETRY_AFTER_MS * 0.7,
+    `the other token's job and the job without a call ran long before the pause ended (${othersMs} ms after it began)`
+  )
+
+  await eventually(async () => paused.every((id) => finished.has(id)), 30_000)
   // One request may have been on its way when the 429 came (granted before the pause was stored).
   const afterPause = paused.filter((id) => (finished.get(id) as number) >= pauseEnd - 100)
   t.ok(
     afterPause.length >= paused.length - 1,
     `the paused token's jobs ran when the pause ended (${afterPause.length} of ${paused.length})`
   )
-  const jobs = await rows<{ entity_id: string; state: string; attempts: number }>(
-    app.db,
-    sql`select entity_id, state, attempts from jobs where type = ${type} order by id`
+  // A handler returns before the worker writes its round's outcome: read the table once no round
+  // is still running, so what follows is every job's outcome, not the moment before it is written.
+  const jobs = await eventually(
+    async () => {
+      const found = await rows<{ entity_id: string; state: string; attempts: number }>(
+        app.db,
+        sql`select entity_id, state, attempts from jobs where type = ${type} order by id`
+      )
+      return found.every((job) => job.state !== 'running') && found
+    },
+    10_000,
+    { what: 'every round the handlers finished written to the jobs table' }
   )
   t.same(
     jobs.map((job) => `${job.entity_id} ${job.state} ${job.attempts}`),

@@ -371,7 +371,8 @@ t.test('a deferred job gives its slot back and runs later, its round not counted
     t,
     {
       [type]: async (job) => {
-        if (job.entityId === paused && deferrals++ === 0) throw new DeferJobError('token paused', 500)
+        // Long enough that the row is read before the deferral ends, on a loaded machine too.
+        if (job.entityId === paused && deferrals++ === 0) throw new DeferJobError('token paused', 3_000)
         ran.push(job.entityId)
       }
     },
@@ -384,7 +385,7 @@ t.test('a deferred job gives its slot back and runs later, its round not counted
   await enqueue(db, { type, entityId: paused, serialKey: paused })
   await enqueue(db, { type, entityId: other, serialKey: other })
   w.start()
-  await eventually(async () => ran.includes(other), 2_000)
+  await eventually(async () => ran.includes(other), 2_500)
   t.notOk(ran.includes(paused), 'the other job ran in the only slot while the deferred one waited')
   const waiting = await rows<{
     state: string
@@ -398,7 +399,7 @@ t.test('a deferred job gives its slot back and runs later, its round not counted
   )
   t.match(waiting, [{ state: 'pending', attempts: 0, last_error: null }], 'waiting again, attempts as before')
   t.ok(Number(waiting[0]?.due_in_ms) > 0, 'due when the deferral ends, not at once')
-  await eventually(async () => (await jobRow(type, paused))?.state === 'done', 5_000)
+  await eventually(async () => (await jobRow(type, paused))?.state === 'done', 10_000)
   t.equal((await jobRow(type, paused))?.attempts, 1, 'one round counted: the one that ran')
   t.same(failures, [], 'no failure recorded or reported')
 })

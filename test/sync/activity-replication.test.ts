@@ -226,9 +226,17 @@ t.test('retries: 3 in-line retries, then the job is rescheduled; every create is
   t.equal(createsSince(from).length, 5, '4 failed creates (1 + 3 retries), then 1 in the next round')
   t.equal(s.syncAttempts, 5, 'syncAttempts counts every create call')
   t.equal(activitiesOf(personId).length, 1, 'one Pipedrive activity')
-  const [job] = await rows<{ attempts: number; state: string }>(
-    app.db,
-    sql`select attempts, state from jobs where type = ${JOB_TYPES.activityReplicate} and entity_id = ${id}`
+  // The activity is synced inside the job's round, before the worker writes the job's outcome.
+  const [job] = await eventually(
+    async () => {
+      const found = await rows<{ attempts: number; state: string }>(
+        app.db,
+        sql`select attempts, state from jobs where type = ${JOB_TYPES.activityReplicate} and entity_id = ${id}`
+      )
+      return found.every((row) => row.state !== 'running') && found
+    },
+    10_000,
+    { what: "the activity job's outcome written" }
   )
   t.same(job, { attempts: 2, state: 'done' }, 'the first round failed and was rescheduled')
   const lastCreate = createsSince(from).at(-1)
