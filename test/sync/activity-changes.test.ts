@@ -10,6 +10,7 @@ import {
   postWebhook,
   sandboxConfig,
   seedSandbox,
+  TEST_OPERATOR_KEY,
   TEST_SECRET,
   testDatabase,
   testSandbox,
@@ -338,9 +339,9 @@ t.test('a delete cancels a replication waiting for its retry', async (t) => {
   t.equal(sandbox.store.activities.filter((a) => a.person_id === personId).length, 0)
   const [waiting] = await rows<{ n: number }>(
     app.db,
-    sql`select count(*)::int as n from jobs where entity_id = ${data.id} and state in ('pending', 'retrying')`
+    sql`select count(*)::int as n from jobs where type = 'activity.replicate' and entity_id = ${data.id}`
   )
-  t.equal(waiting?.n, 0, 'the replication was cancelled')
+  t.equal(waiting?.n, 0, 'the waiting replication was cancelled, not run')
 })
 
 t.test('an update and a delete racing: the delete wins, nothing re-created', async (t) => {
@@ -391,6 +392,15 @@ t.test('a PATCH answered 404 is dead at once with a clear error, not retried', a
   t.match(job.last_error, new RegExp(`Pipedrive activity ${pipedriveId} no longer exists \\(404\\)`))
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.equal(patchesSince(from).length, 1, 'one PATCH, no loop')
+  const failures = await app.inject({
+    url: '/api/sync/failures',
+    headers: { authorization: `Bearer ${TEST_OPERATOR_KEY}` }
+  })
+  t.match(
+    failures.json().items.find((item: { id: string }) => item.id === data.id),
+    { entity: 'activity', state: 'dead', lastError: /no longer exists/ },
+    'listed among the failures'
+  )
   t.same(await callbacks(data.id, 'pipedrive.activity.updated'), [])
 })
 
