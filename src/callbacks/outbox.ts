@@ -14,6 +14,14 @@ export type CallbackEvent =
     }
   | { type: 'pipedrive.activity.synced'; data: { activityId: string; pipedriveActivityId: number } }
   | {
+      type: 'pipedrive.activity.updated'
+      data: { activityId: string; pipedriveActivityId: number; fields: string[] }
+    }
+  | {
+      type: 'pipedrive.activity.deleted'
+      data: { activityId: string; pipedriveActivityId: number | null }
+    }
+  | {
       type: 'pipedrive.sync.failed'
       data: {
         entity: 'contact' | 'activity'
@@ -41,7 +49,9 @@ export async function addCallback(
 
 const ENTITY_BY_JOB_TYPE: Record<string, 'contact' | 'activity'> = {
   [JOB_TYPES.contactSync]: 'contact',
-  [JOB_TYPES.activityReplicate]: 'activity'
+  [JOB_TYPES.activityReplicate]: 'activity',
+  [JOB_TYPES.activityUpdate]: 'activity',
+  [JOB_TYPES.activityDelete]: 'activity'
 }
 
 /** `pipedrive.sync.failed` for every failed round of a sync job, in the round's own transaction. */

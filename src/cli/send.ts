@@ -32,7 +32,9 @@ try {
 const now = new Date().toISOString()
 // Examples leave the event times out so that every send is the newest version.
 if (type === 'contact.updated') data.updatedAt ??= now
-if (type === 'activity.created') data.createdAt ??= now
+if (type === 'activity.created' || type === 'activity.updated') data.createdAt ??= now
+if (type === 'activity.updated') data.updatedAt ??= now
+if (type === 'activity.deleted') data.deletedAt ??= now
 
 const body = JSON.stringify({ type, timestamp: now, data })
 const id = `msg_${randomUUID()}`

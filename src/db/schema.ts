@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid
 } from 'drizzle-orm/pg-core'
+import type { ActivityUpdate } from '../pipedrive/schemas.js'
 import type { ActivityState, ContactState } from '../schemas/operator-api.js'
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
@@ -73,6 +74,21 @@ export const ACTIVITY_SENDING_STATE = 'sending'
 /** What `activities.state` holds: the handler's word; `retrying` and `dead` are the queue's (jobs). */
 export type ActivityRecordState = Exclude<ActivityState, 'retrying' | 'dead'> | typeof ACTIVITY_SENDING_STATE
 
+/** The Pipedrive fields an `activity.updated` may change (docs/sync.md); the rest are never patched. */
+export const ACTIVITY_PUSHED_FIELDS = [
+  'subject',
+  'type',
+  'due_date',
+  'due_time',
+  'duration',
+  'note',
+  'done',
+  'owner_id'
+] as const satisfies readonly (keyof ActivityUpdate)[]
+export type ActivityPushedField = (typeof ACTIVITY_PUSHED_FIELDS)[number]
+/** Those fields as last written to Pipedrive. */
+export type PushedActivity = Pick<ActivityUpdate, ActivityPushedField>
+
 export const contacts = pgTable('contacts', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
@@ -128,6 +144,12 @@ export const activities = pgTable(
     state: text('state').$type<ActivityRecordState>().notNull().default('pending'),
     /** The CRM deleted the activity, or its contact: later events for it are recorded and ignored. */
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /** Newest `updatedAt` of an `activity.updated` seen (null: none yet); older ones are ignored. */
+    sourceUpdatedAt: timestamp('source_updated_at', { withTimezone: true }),
+    /** The tracked fields as last written to Pipedrive (by the create or a PATCH): a PATCH sends only what differs. */
+    pushed: jsonb('pushed').$type<PushedActivity>(),
+    /** The fields the last PATCH carried (sync-status `fields`); null before any. */
+    pushedFields: jsonb('pushed_fields').$type<ActivityPushedField[]>(),
     lastError: text('last_error'),
     warning: text('warning'),
     createdAt: createdAt(),

@@ -21,7 +21,8 @@ export const ACTIVITY_STATES = [
   'retrying',
   'synced',
   'dead',
-  'skipped'
+  'skipped',
+  'deleted'
 ] as const
 export const ActivityState = Type.Union(ACTIVITY_STATES.map((state) => Type.Literal(state)))
 export type ActivityState = Static<typeof ActivityState>
@@ -46,7 +47,10 @@ export const ActivitySyncStatus = Type.Object({
   lastAttempt: Type.Optional(Type.String({ format: 'date-time' })),
   state: ActivityState,
   lastError: Type.Optional(Type.String()),
-  warning: Type.Optional(Type.String())
+  warning: Type.Optional(Type.String()),
+  fields: Type.Optional(
+    Type.Array(Type.String(), { description: 'The Pipedrive fields the last update carried' })
+  )
 })
 
 export type ContactSyncStatusT = Static<typeof ContactSyncStatus>

@@ -53,6 +53,11 @@ export const ActivityData = Type.Object({
   createdAt: DateTime
 })
 
+/** The activity's whole current state, as of `updatedAt`. */
+export const ActivityUpdatedData = Type.Object({ ...ActivityData.properties, updatedAt: DateTime })
+
+export const ActivityDeletedData = Type.Object({ id: CrmId, contactId: CrmId, deletedAt: DateTime })
+
 /** What every event shares; `data` is checked only for the types this service handles. */
 export const EventEnvelope = Type.Object({
   type: Type.String({ minLength: 1 }),
@@ -72,6 +77,20 @@ export const ActivityCreatedEvent = Type.Object({
   data: ActivityData
 })
 
+export const ActivityUpdatedEvent = Type.Object({
+  type: Type.Literal('activity.updated'),
+  timestamp: DateTime,
+  data: ActivityUpdatedData
+})
+
+export const ActivityDeletedEvent = Type.Object({
+  type: Type.Literal('activity.deleted'),
+  timestamp: DateTime,
+  data: ActivityDeletedData
+})
+
 export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
 export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>
+export type ActivityUpdatedEventT = Static<typeof ActivityUpdatedEvent>
+export type ActivityDeletedEventT = Static<typeof ActivityDeletedEvent>
 export type CrmActivityType = (typeof CRM_ACTIVITY_TYPES)[number]

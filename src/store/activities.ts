@@ -1,6 +1,14 @@
-import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
-import { ACTIVITY_SENDING_STATE, activities, contacts, jobs, organizations } from '../db/schema.js'
+import {
+  ACTIVITY_SENDING_STATE,
+  type ActivityPushedField,
+  activities,
+  contacts,
+  jobs,
+  organizations,
+  type PushedActivity
+} from '../db/schema.js'
 import { type JobLease, requireLease } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import { leaseHeld } from './job-leases.js'
@@ -89,14 +97,21 @@ export async function markSkipped(
 }
 
 /**
- * False when the activity was replicated meanwhile (nothing may be sent then); throws
+ * False when the activity was replicated or deleted meanwhile (nothing may be sent then); throws
  * JobLeaseLostError when the job lost its lease (nothing may be sent either).
  */
 export async function markSending(db: Executor, lease: JobLease, activityId: string): Promise<boolean> {
   const updated = await db
     .update(activities)
     .set({ state: ACTIVITY_SENDING_STATE, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        isNull(activities.deletedAt),
+        leaseHeld(lease)
+      )
+    )
     .returning({ id: activities.id })
   if (updated.length > 0) return true
   await requireLease(db, lease)
@@ -115,7 +130,7 @@ export async function recordCreateAttempt(db: Executor, activityId: string, at: 
 }
 
 /**
- * Id, replicated flag and state in one statement. False when another run stored an id first:
+ * Id, replicated flag, state and the fields sent (`pushed`) in one statement. False when another run stored an id first:
  * the caller reports it (the guard keeps the first id; it never overwrites). Throws
  * JobLeaseLostError, writing nothing, when the job lost its lease.
  */
@@ -124,13 +139,15 @@ export async function storeReplica(
   lease: JobLease,
   activityId: string,
   pipedriveActivityId: number,
-  warning: string | null
+  warning: string | null,
+  pushed: PushedActivity
 ): Promise<boolean> {
   const updated = await db
     .update(activities)
     .set({
       pipedriveActivityId,
       replicatedToPipedrive: true,
+      pushed,
       state: 'synced',
       lastError: null,
       warning,
@@ -141,6 +158,32 @@ export async function storeReplica(
   if (updated.length > 0) return true
   await requireLease(db, lease)
   return false
+}
+
+/** A PATCH went through: what Pipedrive now holds, and which fields it carried. Throws JobLeaseLostError. */
+export async function storePushed(
+  db: Executor,
+  lease: JobLease,
+  activityId: string,
+  pushed: PushedActivity,
+  fields: ActivityPushedField[]
+): Promise<void> {
+  const updated = await db
+    .update(activities)
+    .set({ pushed, pushedFields: fields, updatedAt: sql`now()` })
+    .where(and(eq(activities.id, activityId), leaseHeld(lease)))
+    .returning({ id: activities.id })
+  if (updated.length === 0) await requireLease(db, lease)
+}
+
+/** The delete is done (in Pipedrive, or nothing to do there). Throws JobLeaseLostError, writing nothing. */
+export async function markDeleted(db: Executor, lease: JobLease, activityId: string): Promise<void> {
+  const updated = await db
+    .update(activities)
+    .set({ state: 'deleted', lastError: null, updatedAt: sql`now()` })
+    .where(and(eq(activities.id, activityId), leaseHeld(lease)))
+    .returning({ id: activities.id })
+  if (updated.length === 0) await requireLease(db, lease)
 }
 
 /** Which of these Pipedrive activities already belong to another of our activities. */
@@ -175,7 +218,8 @@ export async function activityWithLatestJob(db: Executor, activityId: string) {
         lastPipedriveSyncAttempt: activities.lastPipedriveSyncAttempt,
         state: activities.state,
         lastError: activities.lastError,
-        warning: activities.warning
+        warning: activities.warning,
+        pushedFields: activities.pushedFields
       },
       job: { state: job.state, lastError: job.lastError }
     })

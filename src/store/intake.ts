@@ -2,9 +2,14 @@ import { lt, sql } from 'drizzle-orm'
 import { type Executor, preparedStatement } from '../db/database.js'
 import { webhookInbox } from '../db/schema.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
-import type { ActivityCreatedEventT, ContactUpdatedEventT } from '../schemas/webhook-events.js'
+import type {
+  ActivityCreatedEventT,
+  ActivityDeletedEventT,
+  ActivityUpdatedEventT,
+  ContactUpdatedEventT
+} from '../schemas/webhook-events.js'
 import { beforeMs } from './intervals.js'
-import { enqueueJobs } from './jobs.js'
+import { cancelWaitingJobs, enqueueJobs } from './jobs.js'
 import { deleteUpTo } from './prune.js'
 
 /** `inserted`: 0 for a webhook id seen before. `applied`: 0 when the event changed nothing. */
@@ -91,6 +96,63 @@ const writeActivityCreated = preparedStatement<IntakeWrite>(
   select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
 )
 
+/**
+ * Inbox row, activity and job in one statement (see `writeContactUpdated`). The activity takes the
+ * event's state unless it is deleted or has seen a newer update; an activity never seen is created
+ * as `activity.created` would create it. Its contact and CRM creation time stay as first stored
+ * (the contact's serial key orders the activity's jobs). A new activity is replicated; a known one
+ * gets an update job, which patches Pipedrive once it has the activity (docs/sync.md).
+ */
+const writeActivityUpdated = preparedStatement<IntakeWrite>(
+  'record_activity_updated',
+  sql`
+  with inbox as (${insertInboxRow}), activity as (
+    insert into activities (id, contact_id, type, subject, note, due_at, duration_minutes, done,
+                            owner_id, owner_email, owner_name, payload_person_id, crm_created_at,
+                            source_updated_at)
+    select ${p('id')}, ${p('contactId')}, ${p('activityType')}, ${p('subject')}, ${p('note')}, ${p('dueAt')},
+           ${p('durationMinutes')}::integer, ${p('done')}::boolean, ${p('ownerId')},
+           ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
+           ${p('createdAt')}::timestamptz, ${p('updatedAt')}::timestamptz
+    from inbox
+    on conflict (id) do update set
+      type = excluded.type, subject = excluded.subject, note = excluded.note, due_at = excluded.due_at,
+      duration_minutes = excluded.duration_minutes, done = excluded.done,
+      owner_id = excluded.owner_id, owner_email = excluded.owner_email, owner_name = excluded.owner_name,
+      payload_person_id = coalesce(excluded.payload_person_id, activities.payload_person_id),
+      source_updated_at = excluded.source_updated_at, updated_at = now()
+    where activities.deleted_at is null
+      and (activities.source_updated_at is null or activities.source_updated_at <= excluded.source_updated_at)
+    returning id, contact_id, xmax = 0 as created
+  ), job as (
+    ${enqueueJobs(sql`select case when created then ${JOB_TYPES.activityReplicate} else ${JOB_TYPES.activityUpdate} end,
+      id, contact_id from activity`)}
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
+)
+
+/**
+ * Inbox row, the activity's deletion mark and its delete job in one statement (see
+ * `writeContactUpdated`). Its waiting replication and updates are cancelled here: what has not
+ * started never starts. A job running now finishes first (serial key), and the delete job then
+ * undoes what it sent. An activity never seen, or deleted before, is recorded only.
+ */
+const writeActivityDeleted = preparedStatement<IntakeWrite>(
+  'record_activity_deleted',
+  sql`
+  with inbox as (${insertInboxRow}), activity as (
+    update activities set deleted_at = ${p('deletedAt')}::timestamptz, updated_at = now()
+    from inbox
+    where activities.id = ${p('id')} and activities.deleted_at is null
+    returning activities.id, activities.contact_id
+  ), cancelled as (
+    ${cancelWaitingJobs([JOB_TYPES.activityReplicate, JOB_TYPES.activityUpdate], sql`select id from activity`)}
+  ), job as (
+    ${enqueueJobs(sql`select ${JOB_TYPES.activityDelete}, id, contact_id from activity`)}
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
+)
+
 /** Deletes up to `limit` inbox rows received more than `olderThanMs` ago; returns how many. */
 export async function deleteInboxRows(
   db: Pick<Executor, 'select' | 'delete'>,
@@ -107,7 +169,8 @@ export async function deleteInboxRows(
 }
 
 /**
- * `queued`: stored and work enqueued. `stale`: older than the newest update seen, recorded only.
+ * `queued`: stored and work enqueued. `stale`: older than the newest update seen, or for an
+ * activity deleted (or never seen, for `activity.deleted`): recorded only.
  * `known`: the activity was already stored under another webhook id. `duplicate`: webhook id seen before.
  */
 export type RecordOutcome = 'queued' | 'stale' | 'known' | 'duplicate'
@@ -177,4 +240,45 @@ export async function recordActivityCreated(
     createdAt: a.createdAt
   })
   return outcome(result, 'known')
+}
+
+export async function recordActivityUpdated(
+  db: Executor,
+  { webhookId, rawBody, event }: RecordInput<ActivityUpdatedEventT>
+): Promise<RecordOutcome> {
+  const a = event.data
+  const [result] = await writeActivityUpdated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: a.id,
+    contactId: a.contactId,
+    activityType: a.type,
+    subject: a.subject,
+    note: a.note ?? null,
+    dueAt: a.dueAt ?? null,
+    durationMinutes: a.durationMinutes ?? null,
+    done: a.done ?? false,
+    ownerId: a.owner?.id ?? null,
+    ownerEmail: a.owner?.email.toLowerCase() ?? null,
+    ownerName: a.owner?.name ?? null,
+    pipedrivePersonId: a.pipedrivePersonId ?? null,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt
+  })
+  return outcome(result, 'stale')
+}
+
+export async function recordActivityDeleted(
+  db: Executor,
+  { webhookId, rawBody, event }: RecordInput<ActivityDeletedEventT>
+): Promise<RecordOutcome> {
+  const [result] = await writeActivityDeleted(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: event.data.id,
+    deletedAt: event.data.deletedAt
+  })
+  return outcome(result, 'stale')
 }

@@ -7,7 +7,8 @@ import { enqueueJobs, type Job, type JobId, jobRows } from './jobs.js'
 type FailedState = Extract<JobState, 'retrying' | 'dead'>
 
 /** What an operator sees and replays: the sync jobs (handlers of other types may exist in tests). */
-const SYNC_JOB = sql`${jobs.type} in (${JOB_TYPES.contactSync}, ${JOB_TYPES.activityReplicate})`
+const SYNC_JOB = sql`${jobs.type} in (${JOB_TYPES.contactSync}, ${JOB_TYPES.activityReplicate},
+  ${JOB_TYPES.activityUpdate}, ${JOB_TYPES.activityDelete})`
 /** The latest job of its entity: an older dead job whose entity has been retried since is history. */
 const LATEST = sql`not exists (select 1 from jobs newer
   where newer.type = jobs.type and newer.entity_id = jobs.entity_id and newer.id > jobs.id)`

@@ -29,6 +29,19 @@ export function enqueueJobs(source: SQL): SQL {
     on conflict (type, entity_id) where state in ('pending', 'retrying') do nothing`
 }
 
+/**
+ * Deletes the waiting jobs (never started, or between retries) of these types for the entities
+ * `entityIds` selects: work that must not happen any more. A running job is left to finish.
+ */
+export function cancelWaitingJobs(types: readonly string[], entityIds: SQL): SQL {
+  const typeList = sql.join(
+    types.map((type) => sql`${type}`),
+    sql`, `
+  )
+  return sql`delete from jobs where type in (${typeList}) and entity_id in (${entityIds})
+    and state in ('pending', 'retrying')`
+}
+
 /** Columns a raw statement returns as the drivers give them: a timestamp would arrive as text, not a Date. */
 type RawJobColumn = { [K in keyof Job]-?: Job[K] extends Date | null ? never : K }[keyof Job]
 

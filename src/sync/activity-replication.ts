@@ -1,7 +1,8 @@
 import { addCallback } from '../callbacks/outbox.js'
-import { ACTIVITY_SENDING_STATE } from '../db/schema.js'
+import { ACTIVITY_SENDING_STATE, type PushedActivity } from '../db/schema.js'
 import type { JobLease } from '../jobs/job-lease.js'
 import { PermanentJobError } from '../jobs/worker.js'
+import type { PipedriveAccount } from '../pipedrive/account.js'
 import { chooseActivityType, createActivity, type NewActivityInput } from '../pipedrive/activities.js'
 import type { AttemptInfo } from '../pipedrive/client.js'
 import {
@@ -14,6 +15,7 @@ import {
   recordCreateAttempt,
   storeReplica
 } from '../store/activities.js'
+import { type ActivityFields, pushedOf } from './activity-fields.js'
 import { findReplica } from './activity-lookup.js'
 import { mapActivityType } from './activity-mapping.js'
 import { activityOwnerId, ownerCandidates } from './activity-owner.js'
@@ -23,6 +25,7 @@ import { accountFor } from './owner.js'
 
 export type ReplicationOutcome =
   | { kind: 'missing' }
+  | { kind: 'deleted' }
   | { kind: 'already'; pipedriveActivityId: number | null }
   | { kind: 'waiting_for_person' }
   | { kind: 'skipped'; reason: string }
@@ -66,6 +69,8 @@ export async function replicateActivity(
   const { signal, lease } = run
   let subject = await loadReplicationSubject(deps.db, activityId)
   if (!subject) return { kind: 'missing' }
+  // Deleted in the CRM before its replication ran: never created (docs/sync.md).
+  if (subject.activity.deletedAt !== null) return { kind: 'deleted' }
   if (!hasPerson(subject)) {
     if (await parkUntilPerson(deps.db, lease, subject.activity.id, subject.activity.contactId)) {
       return { kind: 'waiting_for_person' }
@@ -82,13 +87,69 @@ export async function replicateActivity(
   const personId = contact?.pipedrivePersonId ?? activity.payloadPersonId
   if (personId === null) return { kind: 'waiting_for_person' }
 
+  const resolved = await resolveActivity(deps, subject, signal)
+  if ('skipped' in resolved) {
+    await markSkipped(deps.db, lease, activity.id, resolved.skipped)
+    return { kind: 'skipped', reason: resolved.skipped }
+  }
+  const { account, fields, warnings } = resolved
+  const input: NewActivityInput = {
+    ...fields,
+    personId,
+    ...(subject.pipedriveOrgId === null ? {} : { orgId: subject.pipedriveOrgId })
+  }
+  const warning = warnings.length > 0 ? warnings.join('; ') : null
+  const pushed = pushedOf(fields)
+
+  if (activity.state === ACTIVITY_SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
+    const found = await findReplica(deps.db, account, activity.id, input, signal)
+    if (found !== undefined) return stored(deps, lease, activity.id, found, false, warnings, warning, pushed)
+  }
+  if (!(await markSending(deps.db, lease, activity.id))) return { kind: 'already', pipedriveActivityId: null }
+
+  const attempts = attemptRecorder(deps, activity.id)
+  let result: { id: number; created: boolean }
+  try {
+    result = await createActivity(account, input, { onAttempt: attempts.record, signal })
+  } finally {
+    await attempts.settled()
+  }
+  if (result.created) return stored(deps, lease, activity.id, result.id, true, warnings, warning, pushed)
+
+  // The client's own look-up (after an in-line retry) matches by date only and cannot know our
+  // other activities: its find is re-checked by ours before it is stored.
+  const found = await findReplica(deps.db, account, activity.id, input, signal)
+  if (found === undefined) throw new ActivityOutcomeUnknownError(activity.id)
+  return stored(deps, lease, activity.id, found, false, warnings, warning, pushed)
+}
+
+function hasPerson({ activity, contact }: ReplicationSubject): boolean {
+  return (
+    activity.replicatedToPipedrive || contact?.pipedrivePersonId != null || activity.payloadPersonId !== null
+  )
+}
+
+export interface ResolvedActivity {
+  /** The token the activity is written with: its first owner's, else the company's. */
+  account: PipedriveAccount
+  fields: ActivityFields
+  warnings: string[]
+}
+
+/**
+ * The token, type and owner an activity is written to Pipedrive with (its create and its
+ * updates alike); `skipped` when no token can write it.
+ */
+export async function resolveActivity(
+  deps: SyncDeps,
+  { activity, contact }: ReplicationSubject,
+  signal: AbortSignal
+): Promise<ResolvedActivity | { skipped: string }> {
   const owners = ownerCandidates(activity, contact)
   // No owner at all (no contact, none on the activity): '' matches no user → the company token.
   const choice = await accountFor(deps, owners[0]?.email ?? '')
   if (!choice) {
-    const reason = 'no Pipedrive token: the owner has none stored and PIPEDRIVE_API_TOKEN is not set'
-    await markSkipped(deps.db, lease, activity.id, reason)
-    return { kind: 'skipped', reason }
+    return { skipped: 'no Pipedrive token: the owner has none stored and PIPEDRIVE_API_TOKEN is not set' }
   }
   const { account } = choice
   // accountFor read the first owner's users row: its Pipedrive id is not read twice.
@@ -103,45 +164,10 @@ export async function replicateActivity(
   if (chosen.warning) warnings.push(chosen.warning)
   const owner = await activityOwnerId(deps, account, candidates, signal)
   if (owner.warning) warnings.push(owner.warning)
-
-  const input = activityInput(activity, subject.pipedriveOrgId, personId, chosen.type, owner.ownerId)
-  const warning = warnings.length > 0 ? warnings.join('; ') : null
-
-  if (activity.state === ACTIVITY_SENDING_STATE || activity.pipedriveSyncAttempts > 0) {
-    const found = await findReplica(deps.db, account, activity.id, input, signal)
-    if (found !== undefined) return stored(deps, lease, activity.id, found, false, warnings, warning)
-  }
-  if (!(await markSending(deps.db, lease, activity.id))) return { kind: 'already', pipedriveActivityId: null }
-
-  const attempts = attemptRecorder(deps, activity.id)
-  let result: { id: number; created: boolean }
-  try {
-    result = await createActivity(account, input, { onAttempt: attempts.record, signal })
-  } finally {
-    await attempts.settled()
-  }
-  if (result.created) return stored(deps, lease, activity.id, result.id, true, warnings, warning)
-
-  // The client's own look-up (after an in-line retry) matches by date only and cannot know our
-  // other activities: its find is re-checked by ours before it is stored.
-  const found = await findReplica(deps.db, account, activity.id, input, signal)
-  if (found === undefined) throw new ActivityOutcomeUnknownError(activity.id)
-  return stored(deps, lease, activity.id, found, false, warnings, warning)
+  return { account, fields: activityFields(activity, chosen.type, owner.ownerId), warnings }
 }
 
-function hasPerson({ activity, contact }: ReplicationSubject): boolean {
-  return (
-    activity.replicatedToPipedrive || contact?.pipedrivePersonId != null || activity.payloadPersonId !== null
-  )
-}
-
-function activityInput(
-  activity: ActivityRow,
-  orgId: number | null,
-  personId: number,
-  type: string,
-  ownerId: number | undefined
-): NewActivityInput {
+function activityFields(activity: ActivityRow, type: string, ownerId: number | undefined): ActivityFields {
   let due: ReturnType<typeof pipedriveDue>
   try {
     due = pipedriveDue(activity.dueAt)
@@ -154,10 +180,8 @@ function activityInput(
   return {
     subject: activity.subject,
     type,
-    personId,
     done: activity.done,
     ...(ownerId === undefined ? {} : { ownerId }),
-    ...(orgId === null ? {} : { orgId }),
     ...due,
     ...(duration === undefined ? {} : { duration }),
     ...(activity.note ? { note: activity.note } : {})
@@ -194,10 +218,11 @@ async function stored(
   pipedriveActivityId: number,
   created: boolean,
   warnings: string[],
-  warning: string | null
+  warning: string | null,
+  pushed: PushedActivity
 ): Promise<ReplicationOutcome> {
   const linked = await deps.db.transaction(async (tx) => {
-    if (!(await storeReplica(tx, lease, activityId, pipedriveActivityId, warning))) return false
+    if (!(await storeReplica(tx, lease, activityId, pipedriveActivityId, warning, pushed))) return false
     await addCallback(tx, deps.config, {
       type: 'pipedrive.activity.synced',
       data: { activityId, pipedriveActivityId }

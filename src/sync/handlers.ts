@@ -5,6 +5,7 @@ import {
   PipedriveError,
   PipedriveRatePausedError
 } from '../pipedrive/errors.js'
+import { deleteActivityReplica, pushActivityUpdate } from './activity-changes.js'
 import { replicateActivity } from './activity-replication.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { syncWarmLead } from './warm-lead.js'
@@ -39,6 +40,8 @@ function handler(
 export function syncHandlers(deps: SyncDeps): Record<string, JobHandler> {
   return {
     [JOB_TYPES.contactSync]: handler(syncWarmLead, deps),
-    [JOB_TYPES.activityReplicate]: handler(replicateActivity, deps)
+    [JOB_TYPES.activityReplicate]: handler(replicateActivity, deps),
+    [JOB_TYPES.activityUpdate]: handler(pushActivityUpdate, deps),
+    [JOB_TYPES.activityDelete]: handler(deleteActivityReplica, deps)
   }
 }

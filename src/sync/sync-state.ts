@@ -24,6 +24,8 @@ export interface ActivityStatus {
   lastAttempt: Date | null
   lastError: string | null
   warning: string | null
+  /** The fields the last update carried to Pipedrive (null: none pushed yet). */
+  fields: string[] | null
 }
 
 /**
@@ -62,7 +64,9 @@ export async function activityStatus(db: Executor, activityId: string): Promise<
   if (!row) return undefined
   const { activity, job } = row
   let state: ActivityState
-  if (activity.replicatedToPipedrive) state = 'synced'
+  // The delete job's word: set once the delete is done in Pipedrive (or there was nothing there).
+  if (activity.state === 'deleted') state = 'deleted'
+  else if (activity.replicatedToPipedrive) state = 'synced'
   else if (job?.state === 'dead' || job?.state === 'retrying') state = job.state
   else if (activity.state === 'waiting_for_person' || activity.state === 'skipped') state = activity.state
   else state = 'pending'
@@ -72,7 +76,8 @@ export async function activityStatus(db: Executor, activityId: string): Promise<
     pipedriveActivityId: activity.pipedriveActivityId,
     syncAttempts: activity.pipedriveSyncAttempts,
     lastAttempt: activity.lastPipedriveSyncAttempt,
-    lastError: state === 'synced' ? null : (job?.lastError ?? activity.lastError),
-    warning: activity.warning
+    lastError: state === 'synced' || state === 'deleted' ? null : (job?.lastError ?? activity.lastError),
+    warning: activity.warning,
+    fields: activity.pushedFields
   }
 }

@@ -5,6 +5,10 @@ import { WebhookPayloadError } from '../http-errors.js'
 import {
   ActivityCreatedEvent,
   type ActivityCreatedEventT,
+  ActivityDeletedEvent,
+  type ActivityDeletedEventT,
+  ActivityUpdatedEvent,
+  type ActivityUpdatedEventT,
   ContactUpdatedEvent,
   type ContactUpdatedEventT,
   EventEnvelope
@@ -14,11 +18,15 @@ import { findUnstorable } from './unstorable-json.js'
 export type ParsedEvent =
   | { kind: 'contact.updated'; event: ContactUpdatedEventT }
   | { kind: 'activity.created'; event: ActivityCreatedEventT }
+  | { kind: 'activity.updated'; event: ActivityUpdatedEventT }
+  | { kind: 'activity.deleted'; event: ActivityDeletedEventT }
   | { kind: 'ignored'; type: string }
 
 const envelope = TypeCompiler.Compile(EventEnvelope)
 const contactUpdated = TypeCompiler.Compile(ContactUpdatedEvent)
 const activityCreated = TypeCompiler.Compile(ActivityCreatedEvent)
+const activityUpdated = TypeCompiler.Compile(ActivityUpdatedEvent)
+const activityDeleted = TypeCompiler.Compile(ActivityDeletedEvent)
 const MAX_REPORTED_PROBLEMS = 10
 
 /** `/data/owner/email` → `data.owner.email`; the root is named `body`. */
@@ -91,6 +99,14 @@ export function parseEvent(body: Buffer): ParsedEvent {
   if (type === 'activity.created') {
     check(activityCreated, value)
     return { kind: type, event: value as ActivityCreatedEventT }
+  }
+  if (type === 'activity.updated') {
+    check(activityUpdated, value)
+    return { kind: type, event: value as ActivityUpdatedEventT }
+  }
+  if (type === 'activity.deleted') {
+    check(activityDeleted, value)
+    return { kind: type, event: value as ActivityDeletedEventT }
   }
   return { kind: 'ignored', type }
 }

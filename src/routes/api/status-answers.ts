@@ -49,6 +49,7 @@ export function activityStatusAnswer(status: ActivityStatus): ActivitySyncStatus
     ...present('lastAttempt', status.lastAttempt?.toISOString() ?? null),
     state: status.state,
     ...present('lastError', status.lastError),
-    ...present('warning', status.warning)
+    ...present('warning', status.warning),
+    ...present('fields', status.fields)
   }
 }

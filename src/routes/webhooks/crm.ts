@@ -1,9 +1,16 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import type { Executor } from '../../db/database.js'
 import { WebhookEvent, WebhookHeaders } from '../../schemas/webhook-request.js'
 import { HttpError, WebhookAccepted } from '../../schemas/webhook-responses.js'
-import { recordActivityCreated, recordContactUpdated } from '../../store/intake.js'
-import { parseEvent } from '../../webhooks/parse-event.js'
+import {
+  type RecordOutcome,
+  recordActivityCreated,
+  recordActivityDeleted,
+  recordActivityUpdated,
+  recordContactUpdated
+} from '../../store/intake.js'
+import { type ParsedEvent, parseEvent } from '../../webhooks/parse-event.js'
 import { readRawBody } from '../../webhooks/raw-body.js'
 import { verifyWebhook } from '../../webhooks/verify.js'
 
@@ -70,10 +77,7 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
         return reply.code(202).send({ accepted: true, ignored: true, id })
       }
       const input = { webhookId: id, rawBody: body.toString('utf8') }
-      const outcome =
-        parsed.kind === 'contact.updated'
-          ? await recordContactUpdated(app.db, { ...input, event: parsed.event })
-          : await recordActivityCreated(app.db, { ...input, event: parsed.event })
+      const outcome = await record(app.db, input, parsed)
       if (outcome === 'duplicate') {
         app.metrics.webhook(parsed.kind, outcome, 200)
         return reply.code(200).send({ accepted: true, duplicate: true, id })
@@ -84,6 +88,23 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
       return reply.code(202).send({ accepted: true, id })
     }
   )
+}
+
+function record(
+  db: Executor,
+  input: { webhookId: string; rawBody: string },
+  parsed: Exclude<ParsedEvent, { kind: 'ignored' }>
+): Promise<RecordOutcome> {
+  switch (parsed.kind) {
+    case 'contact.updated':
+      return recordContactUpdated(db, { ...input, event: parsed.event })
+    case 'activity.created':
+      return recordActivityCreated(db, { ...input, event: parsed.event })
+    case 'activity.updated':
+      return recordActivityUpdated(db, { ...input, event: parsed.event })
+    case 'activity.deleted':
+      return recordActivityDeleted(db, { ...input, event: parsed.event })
+  }
 }
 
 export default crmWebhookRoutes
