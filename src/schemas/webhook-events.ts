@@ -72,6 +72,20 @@ export const ActivityCreatedEvent = Type.Object({
   data: ActivityData
 })
 
+export const ContactDeletedData = Type.Object({
+  id: CrmId,
+  deletedAt: DateTime,
+  /** true: the contact's personal data is erased too, keeping only ids, states and times (docs/personal-data.md). */
+  erase: Type.Optional(Type.Boolean())
+})
+
+export const ContactDeletedEvent = Type.Object({
+  type: Type.Literal('contact.deleted'),
+  timestamp: DateTime,
+  data: ContactDeletedData
+})
+
 export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
+export type ContactDeletedEventT = Static<typeof ContactDeletedEvent>
 export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>
 export type CrmActivityType = (typeof CRM_ACTIVITY_TYPES)[number]

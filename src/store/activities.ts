@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
 import { ACTIVITY_SENDING_STATE, activities, contacts, jobs, organizations } from '../db/schema.js'
 import { type JobLease, requireLease } from '../jobs/job-lease.js'
@@ -7,6 +7,9 @@ import { leaseHeld } from './job-leases.js'
 
 /** The activity row as replication reads and writes it. */
 export type ActivityRow = typeof activities.$inferSelect
+
+/** Replication's writes refuse a deleted activity (or one of a deleted contact): nothing is written afterwards. */
+const notDeleted = isNull(activities.deletedAt)
 
 const contactLink = {
   pipedrivePersonId: contacts.pipedrivePersonId,
@@ -71,7 +74,7 @@ export async function parkUntilPerson(
     await tx
       .update(activities)
       .set({ state: 'waiting_for_person', updatedAt: sql`now()` })
-      .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+      .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), notDeleted))
     return true
   })
 }
@@ -85,7 +88,14 @@ export async function markSkipped(
   await db
     .update(activities)
     .set({ state: 'skipped', lastError: reason, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        notDeleted,
+        leaseHeld(lease)
+      )
+    )
 }
 
 /**
@@ -96,7 +106,14 @@ export async function markSending(db: Executor, lease: JobLease, activityId: str
   const updated = await db
     .update(activities)
     .set({ state: ACTIVITY_SENDING_STATE, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        notDeleted,
+        leaseHeld(lease)
+      )
+    )
     .returning({ id: activities.id })
   if (updated.length > 0) return true
   await requireLease(db, lease)
@@ -136,7 +153,14 @@ export async function storeReplica(
       warning,
       updatedAt: sql`now()`
     })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        notDeleted,
+        leaseHeld(lease)
+      )
+    )
     .returning({ id: activities.id })
   if (updated.length > 0) return true
   await requireLease(db, lease)
@@ -175,7 +199,8 @@ export async function activityWithLatestJob(db: Executor, activityId: string) {
         lastPipedriveSyncAttempt: activities.lastPipedriveSyncAttempt,
         state: activities.state,
         lastError: activities.lastError,
-        warning: activities.warning
+        warning: activities.warning,
+        deleted: sql<boolean>`${activities.deletedAt} is not null`
       },
       job: { state: job.state, lastError: job.lastError }
     })
@@ -183,4 +208,13 @@ export async function activityWithLatestJob(db: Executor, activityId: string) {
     .leftJoinLateral(job, sql`true`)
     .where(eq(activities.id, activityId))
   return row
+}
+
+/** Whether the activity was deleted (by the CRM, or with its contact). */
+export async function isActivityDeleted(db: Pick<Executor, 'select'>, activityId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: activities.id })
+    .from(activities)
+    .where(and(eq(activities.id, activityId), isNotNull(activities.deletedAt)))
+  return row !== undefined
 }

@@ -14,6 +14,8 @@ export interface ContactStatus {
   lastAttempt: Date | null
   lastError: string | null
   warning: string | null
+  /** Null unless the contact is deleted. */
+  erased: boolean | null
 }
 
 export interface ActivityStatus {
@@ -28,7 +30,7 @@ export interface ActivityStatus {
 
 /**
  * A contact's state is read from its row and its latest job: `retrying` and `dead` are the queue's
- * word, `synced`, `not_warm` and `skipped` the handler's (docs/interface.md).
+ * word, `synced`, `not_warm` and `skipped` the handler's, `deleted` the CRM's — it is final (docs/interface.md).
  */
 export async function contactStatus(
   db: Executor,
@@ -40,7 +42,8 @@ export async function contactStatus(
   const { contact, job } = row
   const isWarmLead = contact.warmnessScore >= threshold
   let state: ContactState
-  if (contact.pipedrivePersonId !== null) state = 'synced'
+  if (contact.deleted) state = 'deleted'
+  else if (contact.pipedrivePersonId !== null) state = 'synced'
   else if (!isWarmLead) state = 'not_warm'
   else if (job?.state === 'dead' || job?.state === 'retrying') state = job.state
   else if (contact.syncState === 'skipped') state = 'skipped'
@@ -52,8 +55,9 @@ export async function contactStatus(
     pipedriveOrgId: contact.pipedriveOrgId,
     attempts: job?.attempts ?? 0,
     lastAttempt: job?.startedAt ?? null,
-    lastError: state === 'synced' ? null : (job?.lastError ?? contact.lastError),
-    warning: contact.warning
+    lastError: state === 'synced' || state === 'deleted' ? null : (job?.lastError ?? contact.lastError),
+    warning: contact.warning,
+    erased: contact.deleted ? contact.erased : null
   }
 }
 
@@ -62,7 +66,8 @@ export async function activityStatus(db: Executor, activityId: string): Promise<
   if (!row) return undefined
   const { activity, job } = row
   let state: ActivityState
-  if (activity.replicatedToPipedrive) state = 'synced'
+  if (activity.deleted) state = 'deleted'
+  else if (activity.replicatedToPipedrive) state = 'synced'
   else if (job?.state === 'dead' || job?.state === 'retrying') state = job.state
   else if (activity.state === 'waiting_for_person' || activity.state === 'skipped') state = activity.state
   else state = 'pending'
@@ -72,7 +77,7 @@ export async function activityStatus(db: Executor, activityId: string): Promise<
     pipedriveActivityId: activity.pipedriveActivityId,
     syncAttempts: activity.pipedriveSyncAttempts,
     lastAttempt: activity.lastPipedriveSyncAttempt,
-    lastError: state === 'synced' ? null : (job?.lastError ?? activity.lastError),
+    lastError: state === 'synced' || state === 'deleted' ? null : (job?.lastError ?? activity.lastError),
     warning: activity.warning
   }
 }

@@ -5,6 +5,8 @@ import { WebhookPayloadError } from '../http-errors.js'
 import {
   ActivityCreatedEvent,
   type ActivityCreatedEventT,
+  ContactDeletedEvent,
+  type ContactDeletedEventT,
   ContactUpdatedEvent,
   type ContactUpdatedEventT,
   EventEnvelope
@@ -14,11 +16,13 @@ import { findUnstorable } from './unstorable-json.js'
 export type ParsedEvent =
   | { kind: 'contact.updated'; event: ContactUpdatedEventT }
   | { kind: 'activity.created'; event: ActivityCreatedEventT }
+  | { kind: 'contact.deleted'; event: ContactDeletedEventT }
   | { kind: 'ignored'; type: string }
 
 const envelope = TypeCompiler.Compile(EventEnvelope)
 const contactUpdated = TypeCompiler.Compile(ContactUpdatedEvent)
 const activityCreated = TypeCompiler.Compile(ActivityCreatedEvent)
+const contactDeleted = TypeCompiler.Compile(ContactDeletedEvent)
 const MAX_REPORTED_PROBLEMS = 10
 
 /** `/data/owner/email` → `data.owner.email`; the root is named `body`. */
@@ -91,6 +95,10 @@ export function parseEvent(body: Buffer): ParsedEvent {
   if (type === 'activity.created') {
     check(activityCreated, value)
     return { kind: type, event: value as ActivityCreatedEventT }
+  }
+  if (type === 'contact.deleted') {
+    check(contactDeleted, value)
+    return { kind: type, event: value as ContactDeletedEventT }
   }
   return { kind: 'ignored', type }
 }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { WebhookEvent, WebhookHeaders } from '../../schemas/webhook-request.js'
 import { HttpError, WebhookAccepted } from '../../schemas/webhook-responses.js'
-import { recordActivityCreated, recordContactUpdated } from '../../store/intake.js'
+import { recordActivityCreated, recordContactDeleted, recordContactUpdated } from '../../store/intake.js'
 import { parseEvent } from '../../webhooks/parse-event.js'
 import { readRawBody } from '../../webhooks/raw-body.js'
 import { verifyWebhook } from '../../webhooks/verify.js'
@@ -73,7 +73,13 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
       const outcome =
         parsed.kind === 'contact.updated'
           ? await recordContactUpdated(app.db, { ...input, event: parsed.event })
-          : await recordActivityCreated(app.db, { ...input, event: parsed.event })
+          : parsed.kind === 'contact.deleted'
+            ? await recordContactDeleted(app.db, {
+                ...input,
+                event: parsed.event,
+                deletePerson: app.config.PIPEDRIVE_DELETE_PERSONS
+              })
+            : await recordActivityCreated(app.db, { ...input, event: parsed.event })
       if (outcome === 'duplicate') {
         app.metrics.webhook(parsed.kind, outcome, 200)
         return reply.code(200).send({ accepted: true, duplicate: true, id })
