@@ -136,6 +136,7 @@ const writeContactDeleted = preparedStatement<IntakeWrite>(
       name = case when ${erase} then ${ERASED_TEXT} else contacts.name end,
       email = case when ${erase} then null else contacts.email end,
       phone = case when ${erase} then null else contacts.phone end,
+      warmness_score = case when ${erase} then 0 else contacts.warmness_score end,
       owner_email = case when ${erase} then ${ERASED_TEXT} else contacts.owner_email end,
       owner_name = case when ${erase} then null else contacts.owner_name end,
       last_error = case when ${erase} then null else contacts.last_error end,
