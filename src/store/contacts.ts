@@ -157,6 +157,34 @@ export async function linkContactPerson(
   )
 }
 
+/**
+ * The person a round created or found for a contact deleted meanwhile (its link was refused): only
+ * the id is kept — nothing personal — so the contact's `person.delete` job, queued behind the
+ * round, deletes that person too. False when the contact is not deleted, has a person already, or
+ * the job lost its lease.
+ */
+export async function keepPersonOfDeletedContact(
+  db: Executor,
+  lease: JobLease,
+  contactId: string,
+  personId: number
+): Promise<boolean> {
+  return wasWritten(
+    await db
+      .update(contacts)
+      .set({ pipedrivePersonId: personId, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(contacts.id, contactId),
+          isNotNull(contacts.deletedAt),
+          isNull(contacts.pipedrivePersonId),
+          leaseHeld(lease)
+        )
+      )
+      .returning({ id: contacts.id })
+  )
+}
+
 /** The contact's organization id (null keeps the one it has), while the job holds its lease. */
 export async function linkContactOrganization(
   db: Executor,

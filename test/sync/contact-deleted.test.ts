@@ -305,10 +305,12 @@ t.test('an erasure while a sync of the contact is in flight: its result is disca
   t.equal((await postWebhook(app, deletedEvent(id, { erase: true }))).statusCode, 202)
   await settled(app, id)
   t.same(await placesHolding(app, [data.name, data.email, data.phone]), [], 'nothing personal afterwards')
-  t.match(
+  const created = sandbox.store.persons.find((person) => person.emails?.[0]?.value === data.email)
+  t.ok(created, 'the create in flight reached Pipedrive')
+  t.same(
     await rows(app.db, sql`select pipedrive_person_id, sync_state from contacts where id = ${id}`),
-    [{ pipedrive_person_id: null }],
-    'the round’s link was refused'
+    [{ pipedrive_person_id: created?.id, sync_state: 'sending_person' }],
+    'the round’s link was refused: only the person id is kept'
   )
   t.same(await callbacksNaming(app, id), [], 'no callback of the discarded round')
   t.same(
@@ -317,4 +319,31 @@ t.test('an erasure while a sync of the contact is in flight: its result is disca
     'the round ended done, no error stored'
   )
   t.match(await contactStatus(app, id), { state: 'deleted', erased: true })
+})
+
+t.test('a person created while the delete arrived is deleted too (PIPEDRIVE_DELETE_PERSONS)', async (t) => {
+  const app = await service(t, { PIPEDRIVE_DELETE_PERSONS: 'true' })
+  const email = `${uid('inflight')}@example.com`
+  const contact = contactEvent({ email, warmnessScore: 5 })
+  const id = contact.data.id
+  sandbox.faults.set({ delayAnswer: { ms: 600, method: 'POST', path: '/api/v2/persons' } })
+  await postWebhook(app, contact)
+  await eventually(async () =>
+    sandbox.requests.some(
+      (r) =>
+        r.method === 'POST' && (r.body as { emails?: Array<{ value: string }> })?.emails?.[0]?.value === email
+    )
+  )
+  await postWebhook(app, deletedEvent(id))
+  await eventually(async () =>
+    (await jobsOf(app, id)).some((j) => j.type === 'person.delete' && j.state === 'done')
+  )
+  const created = sandbox.store.deleted.persons.find((person) => person.emails?.[0]?.value === email)
+  t.ok(created, 'the person the round created is deleted')
+  t.notOk(sandbox.store.persons.some((person) => person.emails?.[0]?.value === email))
+  t.match(
+    (await callbacksNaming(app, id)).map((c) => c.type),
+    ['pipedrive.person.deleted'],
+    'only the delete is announced'
+  )
 })
