@@ -30,6 +30,8 @@ export const EnvSchema = Type.Object({
   PIPEDRIVE_RATE_WINDOW_MS: Type.Integer({ minimum: 1, default: 10_000 }),
   PIPEDRIVE_SEARCH_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   PIPEDRIVE_SEARCH_RATE_WINDOW_MS: Type.Integer({ minimum: 1, default: 2_000 }),
+  /** true: a `contact.deleted` also deletes the contact's Pipedrive person. */
+  PIPEDRIVE_DELETE_PERSONS: Type.Boolean({ default: false, description: 'must be true or false' }),
   OPERATOR_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   SYNC_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 1_000 }),
   SYNC_BACKOFF_BASE_MS: Type.Integer({ minimum: 0, default: 30_000 }),

@@ -13,6 +13,7 @@ export type CallbackEvent =
       data: { contactId: string; pipedrivePersonId: number; pipedriveOrgId: number | null }
     }
   | { type: 'pipedrive.activity.synced'; data: { activityId: string; pipedriveActivityId: number } }
+  | { type: 'pipedrive.person.deleted'; data: { contactId: string; pipedrivePersonId: number } }
   | {
       type: 'pipedrive.activity.updated'
       data: { activityId: string; pipedriveActivityId: number; fields: string[] }
@@ -51,7 +52,8 @@ const ENTITY_BY_JOB_TYPE: Record<string, 'contact' | 'activity'> = {
   [JOB_TYPES.contactSync]: 'contact',
   [JOB_TYPES.activityReplicate]: 'activity',
   [JOB_TYPES.activityUpdate]: 'activity',
-  [JOB_TYPES.activityDelete]: 'activity'
+  [JOB_TYPES.activityDelete]: 'activity',
+  [JOB_TYPES.personDelete]: 'contact'
 }
 
 /** `pipedrive.sync.failed` for every failed round of a sync job, in the round's own transaction. */

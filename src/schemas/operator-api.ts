@@ -10,7 +10,15 @@ const PipedriveIdString = Type.String({ pattern: '^[0-9]+$' })
 export const ApiFailure = Type.Object({ success: Type.Literal(false), error: Type.String() })
 
 /** A contact's sync state as operators see it (docs/interface.md). */
-export const CONTACT_STATES = ['not_warm', 'pending', 'retrying', 'synced', 'dead', 'skipped'] as const
+export const CONTACT_STATES = [
+  'not_warm',
+  'pending',
+  'retrying',
+  'synced',
+  'dead',
+  'skipped',
+  'deleted'
+] as const
 export const ContactState = Type.Union(CONTACT_STATES.map((state) => Type.Literal(state)))
 export type ContactState = Static<typeof ContactState>
 
@@ -36,7 +44,9 @@ export const ContactSyncStatus = Type.Object({
   attempts: Type.Integer({ minimum: 0 }),
   lastAttempt: Type.Optional(Type.String({ format: 'date-time' })),
   lastError: Type.Optional(Type.String()),
-  warning: Type.Optional(Type.String())
+  warning: Type.Optional(Type.String()),
+  /** Only for a deleted contact: whether its personal data was erased. */
+  erased: Type.Optional(Type.Boolean())
 })
 
 export const ActivitySyncStatus = Type.Object({

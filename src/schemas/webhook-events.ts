@@ -89,7 +89,21 @@ export const ActivityDeletedEvent = Type.Object({
   data: ActivityDeletedData
 })
 
+export const ContactDeletedData = Type.Object({
+  id: CrmId,
+  deletedAt: DateTime,
+  /** true: the contact's personal data is erased too, keeping only ids, states and times (docs/personal-data.md). */
+  erase: Type.Optional(Type.Boolean())
+})
+
+export const ContactDeletedEvent = Type.Object({
+  type: Type.Literal('contact.deleted'),
+  timestamp: DateTime,
+  data: ContactDeletedData
+})
+
 export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
+export type ContactDeletedEventT = Static<typeof ContactDeletedEvent>
 export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>
 export type ActivityUpdatedEventT = Static<typeof ActivityUpdatedEvent>
 export type ActivityDeletedEventT = Static<typeof ActivityDeletedEvent>

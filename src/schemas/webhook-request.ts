@@ -4,6 +4,7 @@ import {
   ActivityCreatedEvent,
   ActivityDeletedEvent,
   ActivityUpdatedEvent,
+  ContactDeletedEvent,
   ContactUpdatedEvent,
   EventEnvelope
 } from './webhook-events.js'
@@ -31,7 +32,14 @@ export const WebhookHeaders = Type.Object({
 
 /** The body as documented: one of the handled events, or any other type (answered 202 ignored). */
 export const WebhookEvent = Type.Union(
-  [ContactUpdatedEvent, ActivityCreatedEvent, ActivityUpdatedEvent, ActivityDeletedEvent, EventEnvelope],
+  [
+    ContactUpdatedEvent,
+    ActivityCreatedEvent,
+    ActivityUpdatedEvent,
+    ActivityDeletedEvent,
+    ContactDeletedEvent,
+    EventEnvelope
+  ],
   {
     description: 'Event envelope `{ type, timestamp, data }`, at most 1 MiB, checked after the signature'
   }

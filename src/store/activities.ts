@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, ne, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../db/database.js'
 import {
   ACTIVITY_SENDING_STATE,
@@ -15,6 +15,9 @@ import { leaseHeld } from './job-leases.js'
 
 /** The activity row as replication reads and writes it. */
 export type ActivityRow = typeof activities.$inferSelect
+
+/** Replication's writes refuse a deleted activity (or one of a deleted contact): nothing is written afterwards. */
+const notDeleted = isNull(activities.deletedAt)
 
 const contactLink = {
   pipedrivePersonId: contacts.pipedrivePersonId,
@@ -79,7 +82,7 @@ export async function parkUntilPerson(
     await tx
       .update(activities)
       .set({ state: 'waiting_for_person', updatedAt: sql`now()` })
-      .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false)))
+      .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), notDeleted))
     return true
   })
 }
@@ -93,7 +96,14 @@ export async function markSkipped(
   await db
     .update(activities)
     .set({ state: 'skipped', lastError: reason, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        notDeleted,
+        leaseHeld(lease)
+      )
+    )
 }
 
 /**
@@ -108,7 +118,7 @@ export async function markSending(db: Executor, lease: JobLease, activityId: str
       and(
         eq(activities.id, activityId),
         eq(activities.replicatedToPipedrive, false),
-        isNull(activities.deletedAt),
+        notDeleted,
         leaseHeld(lease)
       )
     )
@@ -153,27 +163,36 @@ export async function storeReplica(
       warning,
       updatedAt: sql`now()`
     })
-    .where(and(eq(activities.id, activityId), eq(activities.replicatedToPipedrive, false), leaseHeld(lease)))
+    .where(
+      and(
+        eq(activities.id, activityId),
+        eq(activities.replicatedToPipedrive, false),
+        notDeleted,
+        leaseHeld(lease)
+      )
+    )
     .returning({ id: activities.id })
   if (updated.length > 0) return true
   await requireLease(db, lease)
   return false
 }
 
-/** A PATCH went through: what Pipedrive now holds, and which fields it carried. Throws JobLeaseLostError. */
+/** A PATCH went through: what Pipedrive now holds, and which fields it carried. False for a deleted activity (nothing written); throws JobLeaseLostError. */
 export async function storePushed(
   db: Executor,
   lease: JobLease,
   activityId: string,
   pushed: PushedActivity,
   fields: ActivityPushedField[]
-): Promise<void> {
+): Promise<boolean> {
   const updated = await db
     .update(activities)
     .set({ pushed, pushedFields: fields, updatedAt: sql`now()` })
-    .where(and(eq(activities.id, activityId), leaseHeld(lease)))
+    .where(and(eq(activities.id, activityId), notDeleted, leaseHeld(lease)))
     .returning({ id: activities.id })
-  if (updated.length === 0) await requireLease(db, lease)
+  if (updated.length > 0) return true
+  await requireLease(db, lease)
+  return false
 }
 
 /** The delete is done (in Pipedrive, or nothing to do there). Throws JobLeaseLostError, writing nothing. */
@@ -227,4 +246,13 @@ export async function activityWithLatestJob(db: Executor, activityId: string) {
     .leftJoinLateral(job, sql`true`)
     .where(eq(activities.id, activityId))
   return row
+}
+
+/** Whether the activity was deleted (by the CRM, or with its contact). */
+export async function isActivityDeleted(db: Pick<Executor, 'select'>, activityId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: activities.id })
+    .from(activities)
+    .where(and(eq(activities.id, activityId), isNotNull(activities.deletedAt)))
+  return row !== undefined
 }

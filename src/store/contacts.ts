@@ -13,6 +13,11 @@ import { JOB_TYPES } from '../jobs/job-types.js'
 import { leaseHeld } from './job-leases.js'
 
 const wasWritten = (updated: unknown[]) => updated.length > 0
+/**
+ * Every write of a sync round refuses a deleted contact: a round in flight when the delete (or
+ * the erasure) came writes nothing afterwards, and its handler discards the round.
+ */
+const notDeleted = isNull(contacts.deletedAt)
 
 /** The contact's latest sync job: the queue's part of its state. */
 const latestSyncJob = (db: Executor) =>
@@ -40,7 +45,9 @@ export async function contactWithLatestJob(db: Executor, contactId: string) {
         pipedriveOrgId: contacts.pipedriveOrgId,
         syncState: contacts.syncState,
         lastError: contacts.lastError,
-        warning: contacts.warning
+        warning: contacts.warning,
+        deleted: sql<boolean>`${contacts.deletedAt} is not null`,
+        erased: sql<boolean>`${contacts.erasedAt} is not null`
       },
       job: { state: job.state, attempts: job.attempts, startedAt: job.startedAt, lastError: job.lastError }
     })
@@ -96,7 +103,7 @@ export async function loadContactForSync(db: Executor, contactId: string, search
     .from(contacts)
     .leftJoin(organizations, eq(organizations.id, contacts.organizationId))
     .leftJoin(users, eq(users.email, contacts.ownerEmail))
-    .where(eq(contacts.id, contactId))
+    .where(and(eq(contacts.id, contactId), notDeleted))
   return row
 }
 
@@ -112,7 +119,7 @@ export async function setContactSyncState(
     await db
       .update(contacts)
       .set({ syncState: state, warning, updatedAt: sql`now()` })
-      .where(and(eq(contacts.id, contactId), leaseHeld(lease)))
+      .where(and(eq(contacts.id, contactId), notDeleted, leaseHeld(lease)))
       .returning({ id: contacts.id })
   )
 }
@@ -145,7 +152,35 @@ export async function linkContactPerson(
         updatedAt: sql`now()`,
         ...(announce ? { warning } : {})
       })
-      .where(and(eq(contacts.id, contactId), leaseHeld(lease)))
+      .where(and(eq(contacts.id, contactId), notDeleted, leaseHeld(lease)))
+      .returning({ id: contacts.id })
+  )
+}
+
+/**
+ * The person a round created or found for a contact deleted meanwhile (its link was refused): only
+ * the id is kept — nothing personal — so the contact's `person.delete` job, queued behind the
+ * round, deletes that person too. False when the contact is not deleted, has a person already, or
+ * the job lost its lease.
+ */
+export async function keepPersonOfDeletedContact(
+  db: Executor,
+  lease: JobLease,
+  contactId: string,
+  personId: number
+): Promise<boolean> {
+  return wasWritten(
+    await db
+      .update(contacts)
+      .set({ pipedrivePersonId: personId, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(contacts.id, contactId),
+          isNotNull(contacts.deletedAt),
+          isNull(contacts.pipedrivePersonId),
+          leaseHeld(lease)
+        )
+      )
       .returning({ id: contacts.id })
   )
 }
@@ -161,7 +196,7 @@ export async function linkContactOrganization(
     await db
       .update(contacts)
       .set({ pipedriveOrgId: sql`coalesce(${pipedriveOrgId}::bigint, ${contacts.pipedriveOrgId})` })
-      .where(and(eq(contacts.id, contactId), leaseHeld(lease)))
+      .where(and(eq(contacts.id, contactId), notDeleted, leaseHeld(lease)))
       .returning({ id: contacts.id })
   )
 }
@@ -180,7 +215,9 @@ export async function markPersonCreateSent(
     await db
       .update(contacts)
       .set({ personCreateSentAt: sql`now()`, updatedAt: sql`now()`, syncState: state })
-      .where(and(eq(contacts.id, contactId), leaseHeld(lease), isNull(contacts.pipedrivePersonId)))
+      .where(
+        and(eq(contacts.id, contactId), notDeleted, leaseHeld(lease), isNull(contacts.pipedrivePersonId))
+      )
       .returning({ id: contacts.id })
   )
 }
@@ -202,7 +239,7 @@ export async function clearPersonCreateSent(db: Executor, lease: JobLease, conta
   await db
     .update(contacts)
     .set({ personCreateSentAt: null, syncState: 'pending', updatedAt: sql`now()` })
-    .where(and(eq(contacts.id, contactId), leaseHeld(lease), isNull(contacts.pipedrivePersonId)))
+    .where(and(eq(contacts.id, contactId), notDeleted, leaseHeld(lease), isNull(contacts.pipedrivePersonId)))
 }
 
 /** The mark of a create whose outcome was unknown goes, outside any job (an operator's replay). */
@@ -213,8 +250,29 @@ export async function forgetPersonCreateSent(db: Executor, contactId: string): P
     .where(
       and(
         eq(contacts.id, contactId),
+        notDeleted,
         isNull(contacts.pipedrivePersonId),
         isNotNull(contacts.personCreateSentAt)
       )
     )
+}
+
+/** Whether the CRM deleted the contact. */
+export async function isContactDeleted(db: Pick<Executor, 'select'>, contactId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.id, contactId), isNotNull(contacts.deletedAt)))
+  return row !== undefined
+}
+
+/** A deleted contact's Pipedrive person id (undefined: none, or the contact is not deleted). */
+export async function deletedContactPerson(db: Pick<Executor, 'select'>, contactId: string) {
+  const [row] = await db
+    .select({ personId: contacts.pipedrivePersonId, ownerEmail: contacts.ownerEmail })
+    .from(contacts)
+    .where(
+      and(eq(contacts.id, contactId), isNotNull(contacts.deletedAt), isNotNull(contacts.pipedrivePersonId))
+    )
+  return row?.personId == null ? undefined : { personId: row.personId, ownerEmail: row.ownerEmail }
 }

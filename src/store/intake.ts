@@ -6,6 +6,7 @@ import type {
   ActivityCreatedEventT,
   ActivityDeletedEventT,
   ActivityUpdatedEventT,
+  ContactDeletedEventT,
   ContactUpdatedEventT
 } from '../schemas/webhook-events.js'
 import { beforeMs } from './intervals.js'
@@ -51,7 +52,8 @@ const writeContactUpdated = preparedStatement<IntakeWrite>(
       organization_id = excluded.organization_id,
       pipedrive_person_id = coalesce(contacts.pipedrive_person_id, excluded.pipedrive_person_id),
       source_updated_at = excluded.source_updated_at, updated_at = now()
-    where contacts.source_updated_at <= excluded.source_updated_at
+    -- A delete is final: later events of the contact are recorded in the inbox only.
+    where contacts.source_updated_at <= excluded.source_updated_at and contacts.deleted_at is null
     returning id
   ), organization_insert as (
     insert into organizations (id, name, industry, country, pipedrive_org_id)
@@ -88,6 +90,8 @@ const writeActivityCreated = preparedStatement<IntakeWrite>(
            ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
            ${p('createdAt')}::timestamptz
     from inbox
+    -- An activity of a deleted contact is recorded in the inbox only.
+    where not exists (select 1 from contacts where id = ${p('contactId')} and deleted_at is not null)
     on conflict (id) do nothing
     returning id, contact_id
   ), job as (
@@ -115,6 +119,8 @@ const writeActivityUpdated = preparedStatement<IntakeWrite>(
            ${p('ownerEmail')}, ${p('ownerName')}, ${p('pipedrivePersonId')}::bigint,
            ${p('createdAt')}::timestamptz, ${p('updatedAt')}::timestamptz
     from inbox
+    -- An activity of a deleted contact is recorded in the inbox only (a known one has deleted_at).
+    where not exists (select 1 from contacts where id = ${p('contactId')} and deleted_at is not null)
     on conflict (id) do update set
       type = excluded.type, subject = excluded.subject, note = excluded.note, due_at = excluded.due_at,
       duration_minutes = excluded.duration_minutes, done = excluded.done,
@@ -153,6 +159,99 @@ const writeActivityDeleted = preparedStatement<IntakeWrite>(
   select (select count(*) from inbox)::int as inserted, (select count(*) from activity)::int as applied`
 )
 
+/** With `erase`, the text columns of personal data become this (NOT NULL ones) or null: docs/personal-data.md. */
+export const ERASED_TEXT = ''
+
+const erase = sql`${p('erase')}::boolean`
+/** Events of the contact and of its activities, found by the ids inside their payloads. */
+const erasedEventsOf = sql`(type like 'contact.%' and payload->'data'->>'id' = ${p('id')})
+  or (type like 'activity.%' and (payload->'data'->>'contactId' = ${p('id')}
+    or payload->'data'->>'id' in (select id from activities where contact_id = ${p('id')})))`
+
+/** A sync job of the contact or its activities that has not run or will not run again; the person's delete is not cancelled. */
+const cancellable = sql`(type <> ${JOB_TYPES.personDelete} and state in ('pending', 'retrying', 'dead'))`
+
+/**
+ * Inbox row, the delete (and the erasure, with `erase`) in one statement (see `writeContactUpdated`):
+ * the contact — a row of placeholders for a contact never seen, so later events find the delete —
+ * and its activities get `deleted_at`; the contact's waiting and dead jobs (its own and its
+ * activities', one serial key) end as `done` — no round runs, and the failures list and retry-dead
+ * never see them again; a job running now finishes, its writes refused (src/store/contacts.ts,
+ * src/store/activities.ts); with `deletePerson`, a `person.delete` job queues behind it.
+ * A contact deleted before is only erased, when `erase` asks it and it was not erased yet.
+ */
+const writeContactDeleted = preparedStatement<IntakeWrite>(
+  'record_contact_deleted',
+  sql`
+  with inbox as (${insertInboxRow}), prior as (
+    select deleted_at from contacts where id = ${p('id')}
+  ), contact as (
+    insert into contacts (id, name, warmness_score, owner_id, owner_email, source_updated_at,
+                          deleted_at, erased_at)
+    select ${p('id')}, ${ERASED_TEXT}, 0, ${ERASED_TEXT}, ${ERASED_TEXT}, ${p('deletedAt')}::timestamptz,
+           ${p('deletedAt')}::timestamptz, case when ${erase} then now() end
+    from inbox
+    on conflict (id) do update set
+      deleted_at = coalesce(contacts.deleted_at, excluded.deleted_at),
+      erased_at = case when ${erase} then coalesce(contacts.erased_at, now()) else contacts.erased_at end,
+      name = case when ${erase} then ${ERASED_TEXT} else contacts.name end,
+      email = case when ${erase} then null else contacts.email end,
+      phone = case when ${erase} then null else contacts.phone end,
+      warmness_score = case when ${erase} then 0 else contacts.warmness_score end,
+      owner_email = case when ${erase} then ${ERASED_TEXT} else contacts.owner_email end,
+      owner_name = case when ${erase} then null else contacts.owner_name end,
+      last_error = case when ${erase} then null else contacts.last_error end,
+      warning = case when ${erase} then null else contacts.warning end,
+      updated_at = now()
+    where contacts.deleted_at is null or (${erase} and contacts.erased_at is null)
+    returning id
+  ), activity as (
+    update activities set
+      deleted_at = coalesce(activities.deleted_at, ${p('deletedAt')}::timestamptz),
+      -- Deleted at once: no Pipedrive call is made for a deleted contact's activities.
+      state = 'deleted',
+      subject = case when ${erase} then ${ERASED_TEXT} else subject end,
+      -- What was last written to Pipedrive holds the subject and note too.
+      pushed = case when ${erase} then null else pushed end,
+      note = case when ${erase} then null else note end,
+      owner_email = case when ${erase} then null else owner_email end,
+      owner_name = case when ${erase} then null else owner_name end,
+      last_error = case when ${erase} then null else last_error end,
+      warning = case when ${erase} then null else warning end,
+      updated_at = now()
+    where contact_id in (select id from contact)
+  ), cancelled as (
+    update jobs set
+      state = case when ${cancellable} then 'done' else state end,
+      finished_at = case when ${cancellable} then now() else finished_at end,
+      last_error = case when ${erase} then null else last_error end,
+      updated_at = now()
+    where serial_key in (select id from contact)
+      and (${cancellable} or ${erase})
+  ), inbox_erased as (
+    update webhook_inbox set payload = jsonb_build_object(
+      'type', type, 'erased', true,
+      'data', jsonb_strip_nulls(jsonb_build_object(
+        'id', payload->'data'->'id', 'contactId', payload->'data'->'contactId')))
+    where ${erase} and exists (select 1 from contact) and (${erasedEventsOf})
+  ), callbacks_erased as (
+    -- Only a failure's error text can carry personal data (a Pipedrive message); ids stay.
+    update callback_outbox set last_error = null,
+      payload = case when payload->'data' ? 'error'
+        then jsonb_set(payload, '{data,error}', to_jsonb(${ERASED_TEXT}::text)) else payload end
+    where ${erase} and exists (select 1 from contact) and (
+      payload->'data'->>'contactId' = ${p('id')}
+      or (payload->'data'->>'entity' = 'contact' and payload->'data'->>'id' = ${p('id')})
+      or payload->'data'->>'activityId' in (select id from activities where contact_id = ${p('id')})
+      or (payload->'data'->>'entity' = 'activity'
+        and payload->'data'->>'id' in (select id from activities where contact_id = ${p('id')})))
+  ), person_job as (
+    ${enqueueJobs(sql`select ${JOB_TYPES.personDelete}, id, id from contact
+      where ${p('deletePerson')}::boolean and not exists (select 1 from prior where deleted_at is not null)`)}
+  )
+  select (select count(*) from inbox)::int as inserted, (select count(*) from contact)::int as applied`
+)
+
 /** Deletes up to `limit` inbox rows received more than `olderThanMs` ago; returns how many. */
 export async function deleteInboxRows(
   db: Pick<Executor, 'select' | 'delete'>,
@@ -169,8 +268,9 @@ export async function deleteInboxRows(
 }
 
 /**
- * `queued`: stored and work enqueued. `stale`: older than the newest update seen, or for an
- * activity deleted (or never seen, for `activity.deleted`): recorded only.
+ * `queued`: stored and work enqueued. `stale`: older than the newest update seen, of a deleted
+ * contact (a second delete too), or of an activity deleted (or never seen, for `activity.deleted`):
+ * recorded only.
  * `known`: the activity was already stored under another webhook id. `duplicate`: webhook id seen before.
  */
 export type RecordOutcome = 'queued' | 'stale' | 'known' | 'duplicate'
@@ -279,6 +379,24 @@ export async function recordActivityDeleted(
     rawBody,
     id: event.data.id,
     deletedAt: event.data.deletedAt
+  })
+  return outcome(result, 'stale')
+}
+
+/** `deletePerson`: PIPEDRIVE_DELETE_PERSONS, whether the contact's Pipedrive person goes too. */
+export async function recordContactDeleted(
+  db: Executor,
+  { webhookId, rawBody, event, deletePerson }: RecordInput<ContactDeletedEventT> & { deletePerson: boolean }
+): Promise<RecordOutcome> {
+  const d = event.data
+  const [result] = await writeContactDeleted(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    id: d.id,
+    deletedAt: d.deletedAt,
+    erase: d.erase ?? false,
+    deletePerson
   })
   return outcome(result, 'stale')
 }

@@ -8,7 +8,7 @@ type FailedState = Extract<JobState, 'retrying' | 'dead'>
 
 /** What an operator sees and replays: the sync jobs (handlers of other types may exist in tests). */
 const SYNC_JOB = sql`${jobs.type} in (${JOB_TYPES.contactSync}, ${JOB_TYPES.activityReplicate},
-  ${JOB_TYPES.activityUpdate}, ${JOB_TYPES.activityDelete})`
+  ${JOB_TYPES.activityUpdate}, ${JOB_TYPES.activityDelete}, ${JOB_TYPES.personDelete})`
 /** The latest job of its entity: an older dead job whose entity has been retried since is history. */
 const LATEST = sql`not exists (select 1 from jobs newer
   where newer.type = jobs.type and newer.entity_id = jobs.entity_id and newer.id > jobs.id)`
@@ -34,7 +34,7 @@ export async function failedJobsPage(
       jobId: jobs.id,
       entity: sql<
         'contact' | 'activity'
-      >`case ${jobs.type} when ${JOB_TYPES.contactSync} then 'contact' else 'activity' end`,
+      >`case ${jobs.type} when ${JOB_TYPES.activityReplicate} then 'activity' else 'contact' end`,
       id: jobs.entityId,
       state: sql<FailedState>`${jobs.state}`,
       attempts: jobs.attempts,

@@ -59,13 +59,16 @@ export async function pushActivityUpdate(
     }
     throw error
   }
-  await deps.db.transaction(async (tx) => {
-    await storePushed(tx, lease, activityId, { ...activity.pushed, ...next }, fields)
+  const stored = await deps.db.transaction(async (tx) => {
+    // Deleted meanwhile (its contact erased, maybe): nothing of it is written again.
+    if (!(await storePushed(tx, lease, activityId, { ...activity.pushed, ...next }, fields))) return false
     await addCallback(tx, deps.config, {
       type: 'pipedrive.activity.updated',
       data: { activityId, pipedriveActivityId, fields }
     })
+    return true
   })
+  if (!stored) return { kind: 'deleted' }
   for (const text of resolved.warnings) deps.log.warn({ activityId }, text)
   return { kind: 'patched', fields }
 }

@@ -14,6 +14,8 @@ export interface ContactStatus {
   lastAttempt: Date | null
   lastError: string | null
   warning: string | null
+  /** Null unless the contact is deleted. */
+  erased: boolean | null
 }
 
 export interface ActivityStatus {
@@ -30,7 +32,7 @@ export interface ActivityStatus {
 
 /**
  * A contact's state is read from its row and its latest job: `retrying` and `dead` are the queue's
- * word, `synced`, `not_warm` and `skipped` the handler's (docs/interface.md).
+ * word, `synced`, `not_warm` and `skipped` the handler's, `deleted` the CRM's — it is final (docs/interface.md).
  */
 export async function contactStatus(
   db: Executor,
@@ -42,7 +44,8 @@ export async function contactStatus(
   const { contact, job } = row
   const isWarmLead = contact.warmnessScore >= threshold
   let state: ContactState
-  if (contact.pipedrivePersonId !== null) state = 'synced'
+  if (contact.deleted) state = 'deleted'
+  else if (contact.pipedrivePersonId !== null) state = 'synced'
   else if (!isWarmLead) state = 'not_warm'
   else if (job?.state === 'dead' || job?.state === 'retrying') state = job.state
   else if (contact.syncState === 'skipped') state = 'skipped'
@@ -54,8 +57,9 @@ export async function contactStatus(
     pipedriveOrgId: contact.pipedriveOrgId,
     attempts: job?.attempts ?? 0,
     lastAttempt: job?.startedAt ?? null,
-    lastError: state === 'synced' ? null : (job?.lastError ?? contact.lastError),
-    warning: contact.warning
+    lastError: state === 'synced' || state === 'deleted' ? null : (job?.lastError ?? contact.lastError),
+    warning: contact.warning,
+    erased: contact.deleted ? contact.erased : null
   }
 }
 
@@ -64,7 +68,8 @@ export async function activityStatus(db: Executor, activityId: string): Promise<
   if (!row) return undefined
   const { activity, job } = row
   let state: ActivityState
-  // The delete job's word: set once the delete is done in Pipedrive (or there was nothing there).
+  // Set by the delete job once done in Pipedrive (or nothing was there), or at once for the
+  // activities of a deleted contact.
   if (activity.state === 'deleted') state = 'deleted'
   else if (activity.replicatedToPipedrive) state = 'synced'
   else if (job?.state === 'dead' || job?.state === 'retrying') state = job.state

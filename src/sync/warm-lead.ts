@@ -3,7 +3,12 @@ import type { ContactSyncState } from '../db/schema.js'
 import { type JobLease, JobLeaseLostError } from '../jobs/job-lease.js'
 import { personLabelId } from '../pipedrive/person-label.js'
 import { addLabelToPerson, findPersonByEmail } from '../pipedrive/persons.js'
-import { linkContactPerson, loadContactForSync, setContactSyncState } from '../store/contacts.js'
+import {
+  keepPersonOfDeletedContact,
+  linkContactPerson,
+  loadContactForSync,
+  setContactSyncState
+} from '../store/contacts.js'
 import { releaseWaitingActivities } from '../store/jobs.js'
 import type { JobRun, SyncDeps } from './deps.js'
 import { resolveOrganization } from './organization.js'
@@ -203,6 +208,8 @@ export async function syncWarmLead(deps: SyncDeps, contactId: string, run: JobRu
       true
     )
   } catch (error) {
+    // Deleted meanwhile: the person must not outlive the contact's delete (`person.delete`).
+    await keepPersonOfDeletedContact(deps.db, lease, contact.id, personId).catch(() => false)
     if (!existing) {
       // The person exists in Pipedrive and the contact does not know it: its mark makes the next
       // round look it up (or stop for an operator, without an email). Its id helps whoever checks.

@@ -9,6 +9,8 @@ import {
   type ActivityDeletedEventT,
   ActivityUpdatedEvent,
   type ActivityUpdatedEventT,
+  ContactDeletedEvent,
+  type ContactDeletedEventT,
   ContactUpdatedEvent,
   type ContactUpdatedEventT,
   EventEnvelope
@@ -20,6 +22,7 @@ export type ParsedEvent =
   | { kind: 'activity.created'; event: ActivityCreatedEventT }
   | { kind: 'activity.updated'; event: ActivityUpdatedEventT }
   | { kind: 'activity.deleted'; event: ActivityDeletedEventT }
+  | { kind: 'contact.deleted'; event: ContactDeletedEventT }
   | { kind: 'ignored'; type: string }
 
 const envelope = TypeCompiler.Compile(EventEnvelope)
@@ -27,6 +30,7 @@ const contactUpdated = TypeCompiler.Compile(ContactUpdatedEvent)
 const activityCreated = TypeCompiler.Compile(ActivityCreatedEvent)
 const activityUpdated = TypeCompiler.Compile(ActivityUpdatedEvent)
 const activityDeleted = TypeCompiler.Compile(ActivityDeletedEvent)
+const contactDeleted = TypeCompiler.Compile(ContactDeletedEvent)
 const MAX_REPORTED_PROBLEMS = 10
 
 /** `/data/owner/email` → `data.owner.email`; the root is named `body`. */
@@ -107,6 +111,10 @@ export function parseEvent(body: Buffer): ParsedEvent {
   if (type === 'activity.deleted') {
     check(activityDeleted, value)
     return { kind: type, event: value as ActivityDeletedEventT }
+  }
+  if (type === 'contact.deleted') {
+    check(contactDeleted, value)
+    return { kind: type, event: value as ContactDeletedEventT }
   }
   return { kind: 'ignored', type }
 }

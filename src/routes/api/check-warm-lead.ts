@@ -29,7 +29,10 @@ const checkWarmLeadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const threshold = app.config.WARM_LEAD_THRESHOLD
       const before = await contactStatus(app.db, id, threshold)
       if (!before) throw new ContactNotFoundError(id)
-      if (!before.isWarmLead || before.state === 'synced') return checkWarmLeadAnswer(before)
+      // A deleted contact is never synced again.
+      if (!before.isWarmLead || before.state === 'synced' || before.state === 'deleted') {
+        return checkWarmLeadAnswer(before)
+      }
 
       await queueContactSyncNow(app.db, id)
       app.jobs.notify()

@@ -30,7 +30,8 @@ export function contactStatusAnswer(status: ContactStatus): ContactSyncStatusT {
     ...contactAnswer(status),
     attempts: status.attempts,
     ...present('lastAttempt', status.lastAttempt?.toISOString() ?? null),
-    ...present('lastError', status.lastError)
+    ...present('lastError', status.lastError),
+    ...present('erased', status.erased)
   }
 }
 

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../../config.js'
 import type { Executor } from '../../db/database.js'
 import { WebhookEvent, WebhookHeaders } from '../../schemas/webhook-request.js'
 import { HttpError, WebhookAccepted } from '../../schemas/webhook-responses.js'
@@ -8,6 +9,7 @@ import {
   recordActivityCreated,
   recordActivityDeleted,
   recordActivityUpdated,
+  recordContactDeleted,
   recordContactUpdated
 } from '../../store/intake.js'
 import { type ParsedEvent, parseEvent } from '../../webhooks/parse-event.js'
@@ -77,7 +79,7 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
         return reply.code(202).send({ accepted: true, ignored: true, id })
       }
       const input = { webhookId: id, rawBody: body.toString('utf8') }
-      const outcome = await record(app.db, input, parsed)
+      const outcome = await record(app.db, input, parsed, app.config)
       if (outcome === 'duplicate') {
         app.metrics.webhook(parsed.kind, outcome, 200)
         return reply.code(200).send({ accepted: true, duplicate: true, id })
@@ -93,11 +95,18 @@ const crmWebhookRoutes: FastifyPluginAsync = async (app) => {
 function record(
   db: Executor,
   input: { webhookId: string; rawBody: string },
-  parsed: Exclude<ParsedEvent, { kind: 'ignored' }>
+  parsed: Exclude<ParsedEvent, { kind: 'ignored' }>,
+  config: Pick<Config, 'PIPEDRIVE_DELETE_PERSONS'>
 ): Promise<RecordOutcome> {
   switch (parsed.kind) {
     case 'contact.updated':
       return recordContactUpdated(db, { ...input, event: parsed.event })
+    case 'contact.deleted':
+      return recordContactDeleted(db, {
+        ...input,
+        event: parsed.event,
+        deletePerson: config.PIPEDRIVE_DELETE_PERSONS
+      })
     case 'activity.created':
       return recordActivityCreated(db, { ...input, event: parsed.event })
     case 'activity.updated':
