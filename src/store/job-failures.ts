@@ -34,7 +34,8 @@ export async function failedJobsPage(
       jobId: jobs.id,
       entity: sql<
         'contact' | 'activity'
-      >`case ${jobs.type} when ${JOB_TYPES.activityReplicate} then 'activity' else 'contact' end`,
+      >`case when ${jobs.type} in (${JOB_TYPES.activityReplicate}, ${JOB_TYPES.activityUpdate}, ${JOB_TYPES.activityDelete})
+        then 'activity' else 'contact' end`,
       id: jobs.entityId,
       state: sql<FailedState>`${jobs.state}`,
       attempts: jobs.attempts,

@@ -134,9 +134,13 @@ t.test('events after a delete are recorded and ignored', async (t) => {
   t.match(await contactStatus(app, id), { success: true, state: 'deleted', erased: false })
   const later = contactEvent({ id, updatedAt: new Date(Date.now() + 60_000).toISOString() })
   const activity = activityEvent({ contactId: id })
+  // An update of an activity never seen would otherwise create it.
+  const updated = activityEvent({ contactId: id, updatedAt: new Date().toISOString() })
+  updated.type = 'activity.updated'
   const from = sandbox.requests.length
   t.equal((await postWebhook(app, later)).statusCode, 202)
   t.equal((await postWebhook(app, activity)).statusCode, 202)
+  t.equal((await postWebhook(app, updated)).statusCode, 202)
   t.equal((await postWebhook(app, deletedEvent(id))).statusCode, 202, 'a second delete')
   const inbox = await rows<{ type: string }>(
     app.db,
@@ -145,7 +149,7 @@ t.test('events after a delete are recorded and ignored', async (t) => {
   )
   t.same(
     inbox.map((row) => row.type),
-    ['contact.deleted', 'contact.updated', 'activity.created', 'contact.deleted'],
+    ['contact.deleted', 'contact.updated', 'activity.created', 'activity.updated', 'contact.deleted'],
     'every event is in the inbox'
   )
   t.match(
@@ -153,7 +157,10 @@ t.test('events after a delete are recorded and ignored', async (t) => {
     [{ name: '', email: null }],
     'the update was not applied'
   )
-  t.same(await rows(app.db, sql`select id from activities where id = ${activity.data.id}`), [])
+  t.same(
+    await rows(app.db, sql`select id from activities where id in (${activity.data.id}, ${updated.data.id})`),
+    []
+  )
   t.same(await jobsOf(app, id), [], 'no work queued')
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.same(callsSince(from), [])
