@@ -34,7 +34,7 @@ const now = new Date().toISOString()
 if (type === 'contact.updated') data.updatedAt ??= now
 if (type === 'activity.created' || type === 'activity.updated') data.createdAt ??= now
 if (type === 'activity.updated') data.updatedAt ??= now
-if (type === 'activity.deleted') data.deletedAt ??= now
+if (type === 'activity.deleted' || type === 'contact.deleted') data.deletedAt ??= now
 
 const body = JSON.stringify({ type, timestamp: now, data })
 const id = `msg_${randomUUID()}`
