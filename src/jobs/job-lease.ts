@@ -28,3 +28,17 @@ export class JobLeaseLostError extends Error {
 export async function requireLease(db: Pick<Executor, 'select'>, lease: JobClaim): Promise<void> {
   if (!(await isLeaseHeld(db, lease))) throw new JobLeaseLostError(lease.jobId)
 }
+
+/**
+ * The outcome of a write fenced by `leaseHeld`: true when it wrote rows; false when its other
+ * conditions refused it while the job still holds its lease; JobLeaseLostError when the lease was lost.
+ */
+export async function writtenUnderLease(
+  db: Pick<Executor, 'select'>,
+  lease: JobClaim,
+  written: unknown[]
+): Promise<boolean> {
+  if (written.length > 0) return true
+  await requireLease(db, lease)
+  return false
+}

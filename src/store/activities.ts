@@ -9,7 +9,7 @@ import {
   organizations,
   type PushedActivity
 } from '../db/schema.js'
-import { type JobLease, requireLease } from '../jobs/job-lease.js'
+import { type JobLease, requireLease, writtenUnderLease } from '../jobs/job-lease.js'
 import { JOB_TYPES } from '../jobs/job-types.js'
 import { leaseHeld } from './job-leases.js'
 
@@ -123,9 +123,7 @@ export async function markSending(db: Executor, lease: JobLease, activityId: str
       )
     )
     .returning({ id: activities.id })
-  if (updated.length > 0) return true
-  await requireLease(db, lease)
-  return false
+  return writtenUnderLease(db, lease, updated)
 }
 
 /** One create call sent (every call counts, refused connections and retries too: docs/sync.md). */
@@ -172,9 +170,7 @@ export async function storeReplica(
       )
     )
     .returning({ id: activities.id })
-  if (updated.length > 0) return true
-  await requireLease(db, lease)
-  return false
+  return writtenUnderLease(db, lease, updated)
 }
 
 /** A PATCH went through: what Pipedrive now holds, and which fields it carried. False for a deleted activity (nothing written); throws JobLeaseLostError. */
@@ -190,9 +186,7 @@ export async function storePushed(
     .set({ pushed, pushedFields: fields, updatedAt: sql`now()` })
     .where(and(eq(activities.id, activityId), notDeleted, leaseHeld(lease)))
     .returning({ id: activities.id })
-  if (updated.length > 0) return true
-  await requireLease(db, lease)
-  return false
+  return writtenUnderLease(db, lease, updated)
 }
 
 /** The delete is done (in Pipedrive, or nothing to do there). Throws JobLeaseLostError, writing nothing. */
@@ -202,7 +196,7 @@ export async function markDeleted(db: Executor, lease: JobLease, activityId: str
     .set({ state: 'deleted', lastError: null, updatedAt: sql`now()` })
     .where(and(eq(activities.id, activityId), leaseHeld(lease)))
     .returning({ id: activities.id })
-  if (updated.length === 0) await requireLease(db, lease)
+  await writtenUnderLease(db, lease, updated)
 }
 
 /** Which of these Pipedrive activities already belong to another of our activities. */

@@ -316,15 +316,9 @@ export async function recordContactUpdated(
   return outcome(result, 'stale')
 }
 
-export async function recordActivityCreated(
-  db: Executor,
-  { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
-): Promise<RecordOutcome> {
-  const a = event.data
-  const [result] = await writeActivityCreated(db, {
-    webhookId,
-    type: event.type,
-    rawBody,
+/** An activity event's data as the activity statements' placeholder values. */
+function activityValues(a: ActivityCreatedEventT['data']) {
+  return {
     id: a.id,
     contactId: a.contactId,
     activityType: a.type,
@@ -338,6 +332,18 @@ export async function recordActivityCreated(
     ownerName: a.owner?.name ?? null,
     pipedrivePersonId: a.pipedrivePersonId ?? null,
     createdAt: a.createdAt
+  }
+}
+
+export async function recordActivityCreated(
+  db: Executor,
+  { webhookId, rawBody, event }: RecordInput<ActivityCreatedEventT>
+): Promise<RecordOutcome> {
+  const [result] = await writeActivityCreated(db, {
+    webhookId,
+    type: event.type,
+    rawBody,
+    ...activityValues(event.data)
   })
   return outcome(result, 'known')
 }
@@ -346,25 +352,12 @@ export async function recordActivityUpdated(
   db: Executor,
   { webhookId, rawBody, event }: RecordInput<ActivityUpdatedEventT>
 ): Promise<RecordOutcome> {
-  const a = event.data
   const [result] = await writeActivityUpdated(db, {
     webhookId,
     type: event.type,
     rawBody,
-    id: a.id,
-    contactId: a.contactId,
-    activityType: a.type,
-    subject: a.subject,
-    note: a.note ?? null,
-    dueAt: a.dueAt ?? null,
-    durationMinutes: a.durationMinutes ?? null,
-    done: a.done ?? false,
-    ownerId: a.owner?.id ?? null,
-    ownerEmail: a.owner?.email.toLowerCase() ?? null,
-    ownerName: a.owner?.name ?? null,
-    pipedrivePersonId: a.pipedrivePersonId ?? null,
-    createdAt: a.createdAt,
-    updatedAt: a.updatedAt
+    ...activityValues(event.data),
+    updatedAt: event.data.updatedAt
   })
   return outcome(result, 'stale')
 }
