@@ -102,6 +102,16 @@ export const ContactDeletedEvent = Type.Object({
   data: ContactDeletedData
 })
 
+/** Every event type the service handles, with its schema (any other type is answered 202 ignored). */
+export const HANDLED_EVENTS = {
+  'contact.updated': ContactUpdatedEvent,
+  'contact.deleted': ContactDeletedEvent,
+  'activity.created': ActivityCreatedEvent,
+  'activity.updated': ActivityUpdatedEvent,
+  'activity.deleted': ActivityDeletedEvent
+}
+export type HandledEventType = keyof typeof HANDLED_EVENTS
+
 export type ContactUpdatedEventT = Static<typeof ContactUpdatedEvent>
 export type ContactDeletedEventT = Static<typeof ContactDeletedEvent>
 export type ActivityCreatedEventT = Static<typeof ActivityCreatedEvent>

@@ -1,13 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { MAX_WEBHOOK_ID_LENGTH, TIMESTAMP_TOLERANCE_SECONDS } from './standard-webhooks.js'
-import {
-  ActivityCreatedEvent,
-  ActivityDeletedEvent,
-  ActivityUpdatedEvent,
-  ContactDeletedEvent,
-  ContactUpdatedEvent,
-  EventEnvelope
-} from './webhook-events.js'
+import { EventEnvelope, HANDLED_EVENTS } from './webhook-events.js'
 
 /**
  * The Standard Webhooks headers of `POST /webhooks/crm`, for the OpenAPI document. `verifyWebhook`
@@ -31,16 +24,6 @@ export const WebhookHeaders = Type.Object({
 })
 
 /** The body as documented: one of the handled events, or any other type (answered 202 ignored). */
-export const WebhookEvent = Type.Union(
-  [
-    ContactUpdatedEvent,
-    ActivityCreatedEvent,
-    ActivityUpdatedEvent,
-    ActivityDeletedEvent,
-    ContactDeletedEvent,
-    EventEnvelope
-  ],
-  {
-    description: 'Event envelope `{ type, timestamp, data }`, at most 1 MiB, checked after the signature'
-  }
-)
+export const WebhookEvent = Type.Union([...Object.values(HANDLED_EVENTS), EventEnvelope], {
+  description: 'Event envelope `{ type, timestamp, data }`, at most 1 MiB, checked after the signature'
+})

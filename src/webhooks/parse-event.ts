@@ -1,36 +1,18 @@
-import type { TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { Static, TSchema } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
 import { WebhookPayloadError } from '../http-errors.js'
-import {
-  ActivityCreatedEvent,
-  type ActivityCreatedEventT,
-  ActivityDeletedEvent,
-  type ActivityDeletedEventT,
-  ActivityUpdatedEvent,
-  type ActivityUpdatedEventT,
-  ContactDeletedEvent,
-  type ContactDeletedEventT,
-  ContactUpdatedEvent,
-  type ContactUpdatedEventT,
-  EventEnvelope
-} from '../schemas/webhook-events.js'
+import { EventEnvelope, HANDLED_EVENTS, type HandledEventType } from '../schemas/webhook-events.js'
 import { findUnstorable } from './unstorable-json.js'
 
 export type ParsedEvent =
-  | { kind: 'contact.updated'; event: ContactUpdatedEventT }
-  | { kind: 'activity.created'; event: ActivityCreatedEventT }
-  | { kind: 'activity.updated'; event: ActivityUpdatedEventT }
-  | { kind: 'activity.deleted'; event: ActivityDeletedEventT }
-  | { kind: 'contact.deleted'; event: ContactDeletedEventT }
+  | { [K in HandledEventType]: { kind: K; event: Static<(typeof HANDLED_EVENTS)[K]> } }[HandledEventType]
   | { kind: 'ignored'; type: string }
 
 const envelope = TypeCompiler.Compile(EventEnvelope)
-const contactUpdated = TypeCompiler.Compile(ContactUpdatedEvent)
-const activityCreated = TypeCompiler.Compile(ActivityCreatedEvent)
-const activityUpdated = TypeCompiler.Compile(ActivityUpdatedEvent)
-const activityDeleted = TypeCompiler.Compile(ActivityDeletedEvent)
-const contactDeleted = TypeCompiler.Compile(ContactDeletedEvent)
+const checkers = Object.fromEntries(
+  Object.entries(HANDLED_EVENTS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])
+) as { [K in HandledEventType]: TypeCheck<(typeof HANDLED_EVENTS)[K]> }
 const MAX_REPORTED_PROBLEMS = 10
 
 /** `/data/owner/email` → `data.owner.email`; the root is named `body`. */
@@ -65,10 +47,7 @@ function* specific(error: ValueError): Generator<ValueError> {
   for (const nested of named) yield* specific(nested)
 }
 
-function check<T extends TSchema>(
-  compiled: ReturnType<typeof TypeCompiler.Compile<T>>,
-  value: unknown
-): void {
+function check(compiled: TypeCheck<TSchema>, value: unknown): void {
   if (compiled.Check(value)) return
   const problems = new Map<string, string>()
   for (const error of compiled.Errors(value)) {
@@ -96,25 +75,10 @@ export function parseEvent(body: Buffer): ParsedEvent {
   if (problem) throw new WebhookPayloadError(`invalid event: ${problem}`)
   check(envelope, value)
   const type = (value as { type: string }).type
-  if (type === 'contact.updated') {
-    check(contactUpdated, value)
-    return { kind: type, event: value as ContactUpdatedEventT }
-  }
-  if (type === 'activity.created') {
-    check(activityCreated, value)
-    return { kind: type, event: value as ActivityCreatedEventT }
-  }
-  if (type === 'activity.updated') {
-    check(activityUpdated, value)
-    return { kind: type, event: value as ActivityUpdatedEventT }
-  }
-  if (type === 'activity.deleted') {
-    check(activityDeleted, value)
-    return { kind: type, event: value as ActivityDeletedEventT }
-  }
-  if (type === 'contact.deleted') {
-    check(contactDeleted, value)
-    return { kind: type, event: value as ContactDeletedEventT }
+  if (Object.hasOwn(checkers, type)) {
+    const kind = type as HandledEventType
+    check(checkers[kind] as TypeCheck<TSchema>, value)
+    return { kind, event: value } as ParsedEvent
   }
   return { kind: 'ignored', type }
 }
