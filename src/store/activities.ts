@@ -18,6 +18,14 @@ export type ActivityRow = typeof activities.$inferSelect
 
 /** Replication's writes refuse a deleted activity (or one of a deleted contact): nothing is written afterwards. */
 const notDeleted = isNull(activities.deletedAt)
+/** The WHERE of a replication round's write: the activity is still to be created, by this job. */
+const notReplicatedYet = (activityId: string, lease: JobLease) =>
+  and(
+    eq(activities.id, activityId),
+    eq(activities.replicatedToPipedrive, false),
+    notDeleted,
+    leaseHeld(lease)
+  )
 
 const contactLink = {
   pipedrivePersonId: contacts.pipedrivePersonId,
@@ -96,14 +104,7 @@ export async function markSkipped(
   await db
     .update(activities)
     .set({ state: 'skipped', lastError: reason, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(activities.id, activityId),
-        eq(activities.replicatedToPipedrive, false),
-        notDeleted,
-        leaseHeld(lease)
-      )
-    )
+    .where(notReplicatedYet(activityId, lease))
 }
 
 /**
@@ -114,14 +115,7 @@ export async function markSending(db: Executor, lease: JobLease, activityId: str
   const updated = await db
     .update(activities)
     .set({ state: ACTIVITY_SENDING_STATE, updatedAt: sql`now()` })
-    .where(
-      and(
-        eq(activities.id, activityId),
-        eq(activities.replicatedToPipedrive, false),
-        notDeleted,
-        leaseHeld(lease)
-      )
-    )
+    .where(notReplicatedYet(activityId, lease))
     .returning({ id: activities.id })
   return writtenUnderLease(db, lease, updated)
 }
@@ -161,14 +155,7 @@ export async function storeReplica(
       warning,
       updatedAt: sql`now()`
     })
-    .where(
-      and(
-        eq(activities.id, activityId),
-        eq(activities.replicatedToPipedrive, false),
-        notDeleted,
-        leaseHeld(lease)
-      )
-    )
+    .where(notReplicatedYet(activityId, lease))
     .returning({ id: activities.id })
   return writtenUnderLease(db, lease, updated)
 }
