@@ -39,8 +39,9 @@ export class CrmSender {
   /** Wraps `data` in the envelope; the event time is now, so every update is the newest. */
   event(type: string, data: Record<string, unknown>): SentWebhook {
     const now = new Date().toISOString()
-    if (type === 'contact.updated') data.updatedAt ??= now
-    if (type === 'activity.created') data.createdAt ??= now
+    if (type === 'contact.updated' || type === 'activity.updated') data.updatedAt ??= now
+    if (type === 'activity.created' || type === 'activity.updated') data.createdAt ??= now
+    if (type === 'activity.deleted' || type === 'contact.deleted') data.deletedAt ??= now
     return {
       // Shorter than send.ts's UUIDs so timeline lines stay readable; unique in a fresh database.
       id: `msg_${randomBytes(8).toString('hex')}`,

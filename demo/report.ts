@@ -84,10 +84,17 @@ export async function report(stack: Stack, t: Timeline, operator: OperatorApi): 
     if (status.pipedriveOrgId) orgIds.add(status.pipedriveOrgId)
   }
   const activityIds = new Set<string>()
+  let liveActivities = 0
   for (const id of storyRecords.activities) {
     const status = await operator.activity(id)
+    const inPipedrive = store.activities.some((a) => String(a.id) === status.pipedriveActivityId)
     if (!status.pipedriveActivityId) problems.push(`activity ${id}: not replicated`)
-    else activityIds.add(status.pipedriveActivityId)
+    else if (status.state === 'deleted') {
+      if (inPipedrive) problems.push(`activity ${id}: deleted in the CRM, still in Pipedrive`)
+    } else {
+      liveActivities++
+      activityIds.add(status.pipedriveActivityId)
+    }
   }
   const counts = (kind: string, target: string, crm: number, mapped: number, inPipedrive: number) => {
     if (mapped !== crm || inPipedrive !== crm)
@@ -106,13 +113,7 @@ export async function report(stack: Stack, t: Timeline, operator: OperatorApi): 
       orgIds.size,
       store.organizations.length
     ),
-    counts(
-      'activities',
-      'activities',
-      storyRecords.activities.length,
-      activityIds.size,
-      store.activities.length
-    )
+    counts('activities', 'activities', liveActivities, activityIds.size, store.activities.length)
   ].join(', ')
   t.check(
     problems.length === 0,

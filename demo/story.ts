@@ -294,6 +294,43 @@ export async function playStory(stack: Stack, t: Timeline): Promise<void> {
   await sleep(1_500)
   t.check(t.pipedriveSince(mark).length === 0, 'nothing new in Pipedrive', 'Pipedrive was called again')
   t.check(callbacks.length === callbacksBefore, 'no new callback', 'a callback was sent for a duplicate')
+
+  // 7 ────────────────────────────────────────────────────────────────────────────────────────────
+  t.heading('7. In the CRM the call is rescheduled and done, and the meeting is deleted')
+  mark = t.lastPipedriveSeq()
+  const rescheduled = { ...adaCall, dueAt: '2026-11-27T09:00:00Z', done: true }
+  await send('activity.updated', rescheduled, `${adaCall.id} due ${rescheduled.dueAt}, done`)
+  await callback(
+    `pipedrive.activity.updated for ${adaCall.id}`,
+    (c) => c.type === 'pipedrive.activity.updated' && c.data.activityId === adaCall.id
+  )
+  await send('activity.deleted', { id: graceMeeting.id, contactId: grace.id }, graceMeeting.id)
+  const meetingDeleted = await activityState(graceMeeting.id, (s) => s.state === 'deleted', 'deleted')
+  await callback(
+    `pipedrive.activity.deleted for ${graceMeeting.id}`,
+    (c) => c.type === 'pipedrive.activity.deleted' && c.data.activityId === graceMeeting.id
+  )
+  await queueIdle('after the changes')
+  const calls = t.pipedriveSince(mark).map((entry) => `${entry.method} ${entry.path.split('?')[0]}`)
+  const callId = callSynced.pipedriveActivityId
+  t.check(
+    calls.length === 2 &&
+      calls[0] === `PATCH /api/v2/activities/${callId}` &&
+      calls[1] === `DELETE /api/v2/activities/${meetingDeleted.pipedriveActivityId}`,
+    `exactly two Pipedrive calls: ${calls.join(', ')}`,
+    `Pipedrive calls: ${calls.join(', ') || 'none'}, expected one PATCH and one DELETE`
+  )
+  const replica = sandbox.store.activities.find((a) => String(a.id) === callId)
+  t.check(
+    replica?.due_date === '2026-11-27' && replica.due_time === '09:00' && replica.done === true,
+    `Pipedrive activity ${callId}: due ${replica?.due_date} ${replica?.due_time} UTC, done`,
+    `Pipedrive activity ${callId}: ${brief(replica)}`
+  )
+  t.check(
+    !sandbox.store.activities.some((a) => String(a.id) === meetingDeleted.pipedriveActivityId),
+    `Pipedrive activity ${meetingDeleted.pipedriveActivityId} (the meeting) is gone from Pipedrive`,
+    `Pipedrive still has activity ${meetingDeleted.pipedriveActivityId}`
+  )
 }
 
 function warmLabels(stack: Stack) {
