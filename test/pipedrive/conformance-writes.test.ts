@@ -2,7 +2,6 @@
  * The catalogue's updates and deletes through the real client against the built-in sandbox: the
  * sandbox's answers pass the client's schema checks, and a deleted record answers 404.
  */
-import nock from 'nock'
 import t from 'tap'
 import {
   deleteActivity,
@@ -18,36 +17,10 @@ import {
   searchOrganizations,
   searchPersons
 } from '../../src/pipedrive/api.js'
-import { createPipedriveConnection, type PipedriveConnection } from '../../src/pipedrive/connection.js'
 import { PipedriveError } from '../../src/pipedrive/errors.js'
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
+import { sandboxConnection } from './sandbox-connection.js'
 
-nock.disableNetConnect()
-nock.enableNetConnect('127.0.0.1')
-
-let sandbox: Sandbox
-let connection: PipedriveConnection
-
-t.before(async () => {
-  sandbox = await startSandbox()
-  connection = createPipedriveConnection({
-    PIPEDRIVE_BASE_URL: sandbox.url,
-    PIPEDRIVE_RATE_LIMIT: 100,
-    PIPEDRIVE_RATE_WINDOW_MS: 10_000,
-    PIPEDRIVE_SEARCH_RATE_LIMIT: 10,
-    PIPEDRIVE_SEARCH_RATE_WINDOW_MS: 2_000,
-    SYNC_RETRY_BASE_MS: 5
-  })
-})
-t.beforeEach(() =>
-  sandbox.reset({
-    rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1000, windowMs: 1000 } }
-  })
-)
-t.teardown(async () => {
-  await connection.close()
-  await sandbox.close()
-})
+const { sandbox, connection } = await sandboxConnection(t)
 
 const client = () => connection.forToken(sandbox.token).client
 const email = (value: string) => ({ value, primary: true, label: 'work' })

@@ -3,11 +3,10 @@
  * sandbox over loopback. Every answer passes through the client's schema checks, so a sandbox
  * that drifts from the pinned surface (or a client that does) fails here.
  */
-import nock from 'nock'
 import t from 'tap'
 import { activityTypes, chooseActivityType, createActivity } from '../../src/pipedrive/activities.js'
 import { getCurrentUser, getPerson, listPersonActivities } from '../../src/pipedrive/api.js'
-import { createPipedriveConnection, type PipedriveConnection } from '../../src/pipedrive/connection.js'
+import { createPipedriveConnection } from '../../src/pipedrive/connection.js'
 import {
   PipedriveCreateUnconfirmedError,
   PipedriveError,
@@ -18,34 +17,10 @@ import { personLabelId } from '../../src/pipedrive/person-label.js'
 import { addLabelToPerson, createPerson, findPersonByEmail } from '../../src/pipedrive/persons.js'
 import { findUserByEmail } from '../../src/pipedrive/users.js'
 import { CUSTOM_INDUSTRY_FIELD_CODE } from '../../src/sandbox/company.js'
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js'
+import { startSandbox } from '../../src/sandbox/server.js'
+import { sandboxConnection } from './sandbox-connection.js'
 
-nock.disableNetConnect()
-nock.enableNetConnect('127.0.0.1')
-
-let sandbox: Sandbox
-let connection: PipedriveConnection
-
-t.before(async () => {
-  sandbox = await startSandbox()
-  connection = createPipedriveConnection({
-    PIPEDRIVE_BASE_URL: sandbox.url,
-    PIPEDRIVE_RATE_LIMIT: 100,
-    PIPEDRIVE_RATE_WINDOW_MS: 10_000,
-    PIPEDRIVE_SEARCH_RATE_LIMIT: 10,
-    PIPEDRIVE_SEARCH_RATE_WINDOW_MS: 2_000,
-    SYNC_RETRY_BASE_MS: 5
-  })
-})
-t.beforeEach(() =>
-  sandbox.reset({
-    rateLimit: { general: { limit: 1000, windowMs: 1000 }, search: { limit: 1000, windowMs: 1000 } }
-  })
-)
-t.teardown(async () => {
-  await connection.close()
-  await sandbox.close()
-})
+const { sandbox, connection } = await sandboxConnection(t)
 
 /** A fresh account each test: the caches must not leak between sandbox resets. */
 const account = (token = sandbox.token) => {
